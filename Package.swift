@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// SwinLiver: Swin UNETR liver CT pipeline on any OpenCL device.
+// Data flow: kernels/*.cl → Kernels (backends, raw ops) → Autograd (tape) → Models → Train → swinliver (CLI).
+let package = Package(
+    name: "SwinLiver",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "swinliver", targets: ["swinliver"]),
+        .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "Models", targets: ["Models"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C headers: OpenCL + CLBlast (GPU path) and OpenBLAS's cblas.h (CPU reference GEMM).
+        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // Tensors, the Backend protocol and its CPU and OpenCL implementations.
+        .target(name: "Kernels", dependencies: ["COpenCL", "CBLAS"]),
+        // Reverse-mode autograd over the Kernels ops.
+        .target(name: "Autograd", dependencies: ["Kernels"]),
+        // safetensors reader/writer (weights and golden files).
+        .target(name: "SafeTensors"),
+        // Layers and networks built from Autograd ops.
+        .target(name: "Models", dependencies: ["Kernels", "Autograd", "SafeTensors"]),
+        // Optimisers and the training loop.
+        .target(name: "Train", dependencies: ["Kernels", "Autograd", "Models"]),
+        .executableTarget(
+            name: "swinliver",
+            dependencies: [
+                "Kernels", "Autograd", "Models", "Train",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(name: "TestSupport", dependencies: ["Kernels", "SafeTensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TestSupport"]),
+    ]
+)

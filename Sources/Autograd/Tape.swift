@@ -1,0 +1,82 @@
+import Kernels
+
+/// A value in the autograd graph. Leaves (`tape.parameter`, `tape.input(requiresGrad:)`) keep
+/// their gradient in `grad` after `tape.backward`; intermediate gradients are freed as they are used.
+public final class Variable {
+    public let value: Tensor
+    public internal(set) var grad: Tensor?
+    public let requiresGrad: Bool
+    let isLeaf: Bool
+
+    init(_ value: Tensor, requiresGrad: Bool, isLeaf: Bool) {
+        self.value = value
+        self.requiresGrad = requiresGrad
+        self.isLeaf = isLeaf
+    }
+
+    public var shape: Shape { value.shape }
+}
+
+/// Reverse-mode autograd: ops on a `Tape` run forward on its backend at once and record a
+/// backward closure; `backward(_:)` replays them in reverse, accumulating gradients.
+public final class Tape {
+    public let backend: Backend
+    /// A recorded op: its output, its inputs, and dOutput → dInputs (nil where not needed).
+    private struct Record {
+        let output: Variable
+        let inputs: [Variable]
+        let backward: (Tensor) throws -> [Tensor?]
+    }
+    private var records: [Record] = []
+
+    public init(backend: Backend) { self.backend = backend }
+
+    /// A leaf that receives a gradient (a model parameter).
+    public func parameter(_ t: Tensor) -> Variable { Variable(t, requiresGrad: true, isLeaf: true) }
+
+    /// A leaf input; with `requiresGrad` its gradient is kept (gradient checks, saliency).
+    public func input(_ t: Tensor, requiresGrad: Bool = false) -> Variable {
+        Variable(t, requiresGrad: requiresGrad, isLeaf: true)
+    }
+
+    /// Wraps an op's forward result; records `backward` only when some input needs a gradient.
+    func record(_ output: Tensor, _ inputs: [Variable], backward: @escaping (Tensor) throws -> [Tensor?]) -> Variable {
+        let needs = inputs.contains { $0.requiresGrad }
+        let v = Variable(output, requiresGrad: needs, isLeaf: false)
+        if needs { records.append(Record(output: v, inputs: inputs, backward: backward)) }
+        return v
+    }
+
+    /// Backpropagates from `root` with seed gradient `seed` (default: ones, i.e. d root / d root = 1),
+    /// then clears the tape. Leaf gradients accumulate across calls until `zeroGrad`.
+    public func backward(_ root: Variable, seed: Tensor? = nil) throws {
+        guard root.requiresGrad else { throw ShapeError(op: "backward", "\(root.value.name) does not depend on any parameter") }
+        let g = try seed ?? backend.full(root.shape, value: 1, name: "backward seed")
+        try Check.same(g, root.value, "backward seed")
+        try accumulate(root, g)
+        for r in records.reversed() {
+            guard let dy = r.output.grad else { continue }
+            if !r.output.isLeaf { r.output.grad = nil }
+            let grads = try r.backward(dy)
+            precondition(grads.count == r.inputs.count, "backward returned \(grads.count) grads for \(r.inputs.count) inputs")
+            for (input, grad) in zip(r.inputs, grads) where input.requiresGrad {
+                if let grad { try accumulate(input, grad) }
+            }
+        }
+        records.removeAll()
+    }
+
+    /// Drops every recorded op without running backward (inference, or after an error).
+    public func reset() { records.removeAll() }
+
+    public static func zeroGrad(_ variables: [Variable]) { for v in variables { v.grad = nil } }
+
+    private func accumulate(_ v: Variable, _ g: Tensor) throws {
+        try Check.same(g, v.value, "gradient of \(v.value.name)")
+        if let existing = v.grad {
+            v.grad = try backend.elementwise(.add, existing, g)
+        } else {
+            v.grad = g
+        }
+    }
+}

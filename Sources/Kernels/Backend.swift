@@ -1,0 +1,208 @@
+/// A device that owns tensors and runs the raw kernels. Two implementations: `CPUBackend`
+/// (plain Swift + OpenBLAS, the reference) and `OpenCLBackend` (kernels/*.cl + CLBlast).
+///
+/// The requirements are the raw kernels with explicit sizes; callers use the validated,
+/// allocating ops in `Ops/` (`backend.conv3d(...)`, `backend.layerNormBackward(...)`), which
+/// check shapes and throw `ShapeError` before anything is enqueued.
+/// Outputs come first, then inputs; every raw kernel overwrites its output unless it says `+=`.
+public protocol Backend: AnyObject {
+    /// "cpu" or "opencl:0 (pthread-haswell ...)".
+    var deviceName: String { get }
+
+    // MARK: memory
+    /// A new uninitialised tensor; throws `DeviceError.outOfMemory` naming `name`.
+    func allocate(_ shape: Shape, name: String) throws -> Tensor
+    func upload(_ values: [Float], shape: Shape, name: String) throws -> Tensor
+    func download(_ tensor: Tensor) throws -> [Float]
+    /// Waits until every enqueued kernel has finished.
+    func synchronize() throws
+    var memory: MemoryStats { get }
+
+    // MARK: elementwise (Ops/Elementwise.swift)
+    func fill(_ y: Tensor, value: Float) throws
+    func unary(_ op: UnaryOp, x: Tensor, y: Tensor) throws
+    /// dx = f'(x) * dy
+    func unaryBackward(_ op: UnaryOp, x: Tensor, dy: Tensor, dx: Tensor) throws
+    func binary(_ op: BinaryOp, a: Tensor, b: Tensor, y: Tensor) throws
+    /// y += alpha * x
+    func axpy(alpha: Float, x: Tensor, y: Tensor) throws
+    /// y viewed as `dims` += src broadcast along the other axes (`.middle`: src[b]; `.outer`: src[a, c]).
+    func broadcastAdd(y: Tensor, src: Tensor, dims: Dims3, along: Dims3.Keep) throws
+    /// y[i] = 1/(1-p) where kept, 0 where dropped; the same mask on every backend for a seed.
+    func dropoutMask(y: Tensor, p: Float, seed: UInt64) throws
+
+    // MARK: reductions (Ops/Reduce.swift)
+    /// `.middle`: y[b] = Σ_{a,c} x[a,b,c]; `.outer`: y[a,c] = Σ_b x[a,b,c].
+    func reduceSum(x: Tensor, dims: Dims3, keep: Dims3.Keep, y: Tensor) throws
+
+    // MARK: GEMM (Ops/Matmul.swift)
+    /// C = alpha · op(A) · op(B) + beta · C, row-major, strided batches.
+    func gemm(_ args: GemmArgs, a: Tensor, b: Tensor, c: Tensor) throws
+
+    // MARK: softmax over the last axis (Ops/Softmax.swift)
+    func softmax(x: Tensor, y: Tensor, rows: Int, cols: Int) throws
+    func softmaxBackward(y: Tensor, dy: Tensor, dx: Tensor, rows: Int, cols: Int) throws
+
+    // MARK: normalisation family (Ops/Normalization.swift); x viewed as `dims`, statistics per b.
+    func normStats(x: Tensor, dims: Dims3, eps: Float, mean: Tensor, variance: Tensor, rstd: Tensor) throws
+    func normApply(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
+                   dims: Dims3, y: Tensor) throws
+    /// s1[b] = Σ dy·g, s2[b] = Σ dy·g·x̂ (g = gamma[k], or 1 without gamma).
+    func normBackwardSums(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?, dy: Tensor,
+                          dims: Dims3, s1: Tensor, s2: Tensor) throws
+    /// dx = rstd·(dy·g − (s1 + x̂·s2)/M), or rstd·dy·g when the statistics are constants.
+    func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?, dy: Tensor,
+                           s1: Tensor, s2: Tensor, dims: Dims3, constantStats: Bool, dx: Tensor) throws
+    /// Per-column affine gradients (LayerNorm, dims.outer == 1): dgamma[c] = Σ_b dy·x̂, dbeta[c] = Σ_b dy.
+    func normColumnParamGrads(x: Tensor, mean: Tensor, rstd: Tensor, dy: Tensor, dims: Dims3,
+                              dgamma: Tensor, dbeta: Tensor) throws
+
+    // MARK: convolution rearrangements (Ops/Convolution.swift)
+    /// col (C·K, nd·Ho·Wo) from sample x[xOffset...] for output depths [d0, d0+nd).
+    func im2col(x: Tensor, xOffset: Int, geometry: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws
+    /// dx[dxOffset...] += col folded back, for output depths [d0, d0+nd).
+    func col2im(col: Tensor, geometry: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int) throws
+
+    // MARK: pooling (Ops/Pooling.swift)
+    func maxPool2d(x: Tensor, geometry: PoolGeometry, y: Tensor, argmax: Tensor) throws
+    func maxPool2dBackward(dy: Tensor, argmax: Tensor, geometry: PoolGeometry, dx: Tensor) throws
+    func avgPool2d(x: Tensor, geometry: PoolGeometry, countIncludePad: Bool, y: Tensor) throws
+    func avgPool2dBackward(dy: Tensor, geometry: PoolGeometry, countIncludePad: Bool, dx: Tensor) throws
+    func adaptiveAvgPool2d(x: Tensor, geometry: PoolGeometry, y: Tensor) throws
+    func adaptiveAvgPool2dBackward(dy: Tensor, geometry: PoolGeometry, dx: Tensor) throws
+
+    // MARK: layout (Ops/Layout.swift)
+    /// y = x with axes permuted: y's axis k is x's axis perm[k].
+    func permute(x: Tensor, dims: [Int], perm: [Int], y: Tensor) throws
+    /// dst[dstOffset + r·dstStride + j] = src[srcOffset + r·srcStride + j] for r < rows, j < length.
+    func copyBlock(src: Tensor, srcOffset: Int, srcStride: Int, dst: Tensor, dstOffset: Int, dstStride: Int,
+                   rows: Int, length: Int) throws
+}
+
+/// Bytes held and moved by a backend (debug counters; tests assert on `uploads`/`downloads`).
+public struct MemoryStats: Sendable, Equatable {
+    public var bytesInUse = 0
+    public var peakBytes = 0
+    public var uploads = 0
+    public var downloads = 0
+    public init() {}
+}
+
+/// A tensor viewed as (outer, mid, inner) for reductions, broadcasts and normalisation.
+public struct Dims3: Sendable, Equatable {
+    public var outer: Int, mid: Int, inner: Int
+    public init(_ outer: Int, _ mid: Int, _ inner: Int) { (self.outer, self.mid, self.inner) = (outer, mid, inner) }
+    public var count: Int { outer * mid * inner }
+    /// Which part a reduction keeps (or a broadcast source spans).
+    public enum Keep: Int32, Sendable { case middle = 0, outer = 1 }
+}
+
+/// Where a normalisation's gamma/beta index comes from.
+public enum NormAffine: Sendable, Equatable {
+    case none
+    /// gamma[b % groups] (InstanceNorm over (1, N·C, S), BatchNorm over (N, C, S)).
+    case perRow(groups: Int)
+    /// gamma[c] (LayerNorm over (1, rows, features)).
+    case perColumn
+
+    var code: Int32 { switch self { case .none: 0; case .perRow: 1; case .perColumn: 2 } }
+    var groups: Int { if case let .perRow(g) = self { g } else { 1 } }
+}
+
+public enum UnaryOp: Sendable, Equatable {
+    case relu, leakyRelu(slope: Float), gelu, sigmoid, scale(Float)
+    /// 1/sqrt(x + epsilon) (BatchNorm's inverse standard deviation from running variance).
+    case rsqrt(epsilon: Float)
+
+    /// Codes shared with kernels/elementwise.cl.
+    var code: Int32 {
+        switch self { case .relu: 0; case .leakyRelu: 1; case .gelu: 2; case .sigmoid: 3; case .scale: 4; case .rsqrt: 5 }
+    }
+    var parameter: Float {
+        switch self { case let .leakyRelu(s): s; case let .scale(a): a; case let .rsqrt(e): e; default: 0 }
+    }
+}
+
+public enum BinaryOp: Int32, Sendable { case add = 0, sub = 1, mul = 2 }
+
+/// Row-major GEMM arguments: C[m×n] = alpha·op(A)[m×k]·op(B)[k×n] + beta·C, `batch` times with strides.
+public struct GemmArgs: Sendable, Equatable {
+    public var transA = false, transB = false
+    public var m: Int, n: Int, k: Int
+    public var alpha: Float = 1, beta: Float = 0
+    public var lda: Int, ldb: Int, ldc: Int
+    public var aOffset = 0, bOffset = 0, cOffset = 0
+    public var batch = 1, strideA = 0, strideB = 0, strideC = 0
+
+    /// Dense operands: lda/ldb/ldc follow from the transposes.
+    public init(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false, alpha: Float = 1, beta: Float = 0) {
+        self.m = m; self.n = n; self.k = k
+        self.transA = transA; self.transB = transB
+        self.alpha = alpha; self.beta = beta
+        lda = transA ? m : k
+        ldb = transB ? k : n
+        ldc = n
+    }
+
+    /// Highest element index + 1 that each operand touches (for bounds checks).
+    var extents: (a: Int, b: Int, c: Int) {
+        let rowsA = transA ? k : m, rowsB = transB ? n : k
+        let colsA = transA ? m : k, colsB = transB ? k : n
+        func ext(_ off: Int, _ rows: Int, _ cols: Int, _ ld: Int, _ stride: Int) -> Int {
+            rows == 0 || cols == 0 ? 0 : off + (batch - 1) * stride + (rows - 1) * ld + cols
+        }
+        return (ext(aOffset, rowsA, colsA, lda, strideA), ext(bOffset, rowsB, colsB, ldb, strideB),
+                ext(cOffset, m, n, ldc, strideC))
+    }
+}
+
+/// One sample's convolution geometry: input (C, D, H, W), kernel, stride, padding; output derived.
+/// Conv2d is the case D = 1, kernel/stride 1 and padding 0 along depth.
+public struct ConvGeometry: Sendable, Equatable {
+    public var channels: Int
+    public var input: (d: Int, h: Int, w: Int)
+    public var kernel: (d: Int, h: Int, w: Int)
+    public var stride: (d: Int, h: Int, w: Int)
+    public var padding: (d: Int, h: Int, w: Int)
+
+    public init(channels: Int, input: (Int, Int, Int), kernel: (Int, Int, Int), stride: (Int, Int, Int),
+                padding: (Int, Int, Int)) {
+        self.channels = channels
+        self.input = input; self.kernel = kernel; self.stride = stride; self.padding = padding
+    }
+
+    public var output: (d: Int, h: Int, w: Int) {
+        func o(_ i: Int, _ k: Int, _ s: Int, _ p: Int) -> Int { (i + 2 * p - k) / s + 1 }
+        return (o(input.d, kernel.d, stride.d, padding.d), o(input.h, kernel.h, stride.h, padding.h),
+                o(input.w, kernel.w, stride.w, padding.w))
+    }
+    public var kernelVolume: Int { kernel.d * kernel.h * kernel.w }
+    public var inputVolume: Int { input.d * input.h * input.w }
+    public var outputVolume: Int { let o = output; return o.d * o.h * o.w }
+
+    public static func == (l: ConvGeometry, r: ConvGeometry) -> Bool {
+        l.channels == r.channels && l.input == r.input && l.kernel == r.kernel && l.stride == r.stride
+            && l.padding == r.padding
+    }
+}
+
+/// 2D pooling over `planes` = N·C planes of (H, W); output (Ho, Wo) given explicitly.
+public struct PoolGeometry: Sendable, Equatable {
+    public var planes: Int
+    public var input: (h: Int, w: Int)
+    public var output: (h: Int, w: Int)
+    public var kernel: (h: Int, w: Int) = (1, 1)
+    public var stride: (h: Int, w: Int) = (1, 1)
+    public var padding: (h: Int, w: Int) = (0, 0)
+
+    public init(planes: Int, input: (Int, Int), output: (Int, Int), kernel: (Int, Int) = (1, 1),
+                stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)) {
+        self.planes = planes; self.input = input; self.output = output
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+    }
+
+    public static func == (l: PoolGeometry, r: PoolGeometry) -> Bool {
+        l.planes == r.planes && l.input == r.input && l.output == r.output && l.kernel == r.kernel
+            && l.stride == r.stride && l.padding == r.padding
+    }
+}

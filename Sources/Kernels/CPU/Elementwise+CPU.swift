@@ -1,0 +1,79 @@
+import Foundation
+
+/// Scalar definitions shared by the CPU backend (and mirrored in kernels/elementwise.cl).
+enum Scalar {
+    static func forward(_ op: UnaryOp, _ v: Float) -> Float {
+        switch op {
+        case .relu: return v > 0 ? v : 0
+        case let .leakyRelu(s): return v > 0 ? v : v * s
+        case .gelu: return 0.5 * v * (1 + erf(v * 0.70710678118654752))
+        case .sigmoid: return 1 / (1 + exp(-v))
+        case let .scale(a): return v * a
+        case let .rsqrt(e): return 1 / (v + e).squareRoot()
+        }
+    }
+
+    static func derivative(_ op: UnaryOp, _ v: Float) -> Float {
+        switch op {
+        case .relu: return v > 0 ? 1 : 0
+        case let .leakyRelu(s): return v > 0 ? 1 : s
+        case .gelu:
+            let cdf = 0.5 * (1 + erf(v * 0.70710678118654752))
+            return cdf + v * exp(-0.5 * v * v) * 0.39894228040143268
+        case .sigmoid:
+            let s = 1 / (1 + exp(-v))
+            return s * (1 - s)
+        case let .scale(a): return a
+        case let .rsqrt(e):
+            let r = 1 / (v + e).squareRoot()
+            return -0.5 * r * r * r
+        }
+    }
+}
+
+extension CPUBackend {
+    public func fill(_ y: Tensor, value: Float) throws {
+        try ptr(y, "fill").update(repeating: value, count: y.count)
+    }
+
+    public func unary(_ op: UnaryOp, x: Tensor, y: Tensor) throws {
+        let xp = try ptr(x, "unary"), yp = try ptr(y, "unary")
+        for i in 0..<y.count { yp[i] = Scalar.forward(op, xp[i]) }
+    }
+
+    public func unaryBackward(_ op: UnaryOp, x: Tensor, dy: Tensor, dx: Tensor) throws {
+        let xp = try ptr(x, "unaryBackward"), g = try ptr(dy, "unaryBackward"), d = try ptr(dx, "unaryBackward")
+        for i in 0..<dx.count { d[i] = Scalar.derivative(op, xp[i]) * g[i] }
+    }
+
+    public func binary(_ op: BinaryOp, a: Tensor, b: Tensor, y: Tensor) throws {
+        let ap = try ptr(a, "binary"), bp = try ptr(b, "binary"), yp = try ptr(y, "binary")
+        switch op {
+        case .add: for i in 0..<y.count { yp[i] = ap[i] + bp[i] }
+        case .sub: for i in 0..<y.count { yp[i] = ap[i] - bp[i] }
+        case .mul: for i in 0..<y.count { yp[i] = ap[i] * bp[i] }
+        }
+    }
+
+    public func axpy(alpha: Float, x: Tensor, y: Tensor) throws {
+        let xp = try ptr(x, "axpy"), yp = try ptr(y, "axpy")
+        for i in 0..<y.count { yp[i] += alpha * xp[i] }
+    }
+
+    public func broadcastAdd(y: Tensor, src: Tensor, dims: Dims3, along: Dims3.Keep) throws {
+        let yp = try ptr(y, "broadcastAdd"), sp = try ptr(src, "broadcastAdd")
+        for a in 0..<dims.outer {
+            for b in 0..<dims.mid {
+                let row = (a * dims.mid + b) * dims.inner
+                for c in 0..<dims.inner {
+                    yp[row + c] += along == .middle ? sp[b] : sp[a * dims.inner + c]
+                }
+            }
+        }
+    }
+
+    public func dropoutMask(y: Tensor, p: Float, seed: UInt64) throws {
+        let yp = try ptr(y, "dropoutMask")
+        for i in 0..<y.count { yp[i] = DropoutHash.uniform(seed: seed, index: i) >= p ? 1 / (1 - p) : 0 }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+extension CPUBackend {
+    /// Visits the elements of group b of x viewed as `dims`: f(flat index, column c).
+    @inline(__always)
+    private func forEach(in b: Int, _ dims: Dims3, _ f: (Int, Int) -> Void) {
+        for a in 0..<dims.outer {
+            let row = (a * dims.mid + b) * dims.inner
+            for c in 0..<dims.inner { f(row + c, c) }
+        }
+    }
+
+    private func affineIndex(_ affine: NormAffine, _ b: Int, _ c: Int) -> Int {
+        if case let .perRow(g) = affine { return b % g }
+        return c
+    }
+
+    public func normStats(x: Tensor, dims: Dims3, eps: Float, mean: Tensor, variance: Tensor, rstd: Tensor) throws {
+        let xp = try ptr(x, "normStats")
+        let mp = try ptr(mean, "normStats"), vp = try ptr(variance, "normStats"), rp = try ptr(rstd, "normStats")
+        let m = Double(dims.outer * dims.inner)
+        for b in 0..<dims.mid {
+            var s: Double = 0
+            forEach(in: b, dims) { i, _ in s += Double(xp[i]) }
+            let mu = s / m
+            var q: Double = 0
+            forEach(in: b, dims) { i, _ in let d = Double(xp[i]) - mu; q += d * d }
+            let v = q / m
+            mp[b] = Float(mu); vp[b] = Float(v); rp[b] = Float(1 / (v + Double(eps)).squareRoot())
+        }
+    }
+
+    public func normApply(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
+                          dims: Dims3, y: Tensor) throws {
+        let xp = try ptr(x, "normApply"), yp = try ptr(y, "normApply")
+        let mp = try ptr(mean, "normApply"), rp = try ptr(rstd, "normApply")
+        let gp = try gamma.map { try ptr($0, "normApply") }, bp = try beta.map { try ptr($0, "normApply") }
+        for b in 0..<dims.mid {
+            forEach(in: b, dims) { i, c in
+                var v = (xp[i] - mp[b]) * rp[b]
+                if let gp, let bp, affine != .none { let k = affineIndex(affine, b, c); v = v * gp[k] + bp[k] }
+                yp[i] = v
+            }
+        }
+    }
+
+    public func normBackwardSums(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
+                                 dy: Tensor, dims: Dims3, s1: Tensor, s2: Tensor) throws {
+        let xp = try ptr(x, "normBackward"), g = try ptr(dy, "normBackward")
+        let mp = try ptr(mean, "normBackward"), rp = try ptr(rstd, "normBackward")
+        let gp = try gamma.map { try ptr($0, "normBackward") }
+        let p1 = try ptr(s1, "normBackward"), p2 = try ptr(s2, "normBackward")
+        for b in 0..<dims.mid {
+            var a1: Double = 0, a2: Double = 0
+            forEach(in: b, dims) { i, c in
+                let w: Float = (gp != nil && affine != .none) ? gp![affineIndex(affine, b, c)] : 1
+                let d = Double(g[i] * w)
+                a1 += d
+                a2 += d * Double((xp[i] - mp[b]) * rp[b])
+            }
+            p1[b] = Float(a1); p2[b] = Float(a2)
+        }
+    }
+
+    public func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
+                                  dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3, constantStats: Bool,
+                                  dx: Tensor) throws {
+        let xp = try ptr(x, "normBackward"), g = try ptr(dy, "normBackward"), d = try ptr(dx, "normBackward")
+        let mp = try ptr(mean, "normBackward"), rp = try ptr(rstd, "normBackward")
+        let gp = try gamma.map { try ptr($0, "normBackward") }
+        let p1 = try ptr(s1, "normBackward"), p2 = try ptr(s2, "normBackward")
+        let invM = 1 / Float(dims.outer * dims.inner)
+        for b in 0..<dims.mid {
+            forEach(in: b, dims) { i, c in
+                let w: Float = (gp != nil && affine != .none) ? gp![affineIndex(affine, b, c)] : 1
+                let dyg = g[i] * w
+                if constantStats {
+                    d[i] = rp[b] * dyg
+                } else {
+                    let xhat = (xp[i] - mp[b]) * rp[b]
+                    d[i] = rp[b] * (dyg - (p1[b] + xhat * p2[b]) * invM)
+                }
+            }
+        }
+    }
+
+    public func normColumnParamGrads(x: Tensor, mean: Tensor, rstd: Tensor, dy: Tensor, dims: Dims3,
+                                     dgamma: Tensor, dbeta: Tensor) throws {
+        let xp = try ptr(x, "normParamGrads"), g = try ptr(dy, "normParamGrads")
+        let mp = try ptr(mean, "normParamGrads"), rp = try ptr(rstd, "normParamGrads")
+        let dg = try ptr(dgamma, "normParamGrads"), db = try ptr(dbeta, "normParamGrads")
+        for c in 0..<dims.inner {
+            var sg: Double = 0, sb: Double = 0
+            for b in 0..<dims.mid {
+                let i = b * dims.inner + c
+                sg += Double(g[i] * (xp[i] - mp[b]) * rp[b])
+                sb += Double(g[i])
+            }
+            dg[c] = Float(sg); db[c] = Float(sb)
+        }
+    }
+}

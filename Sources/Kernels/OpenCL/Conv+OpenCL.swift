@@ -1,0 +1,25 @@
+// Launchers for kernels/conv.cl.
+extension OpenCLBackend {
+    private func geometryArgs(_ g: ConvGeometry) -> [Arg] {
+        let o = g.output
+        return [g.channels, g.input.d, g.input.h, g.input.w, o.d, o.h, o.w, g.kernel.d, g.kernel.h, g.kernel.w,
+                g.stride.d, g.stride.h, g.stride.w, g.padding.d, g.padding.h, g.padding.w].map { .int($0) }
+    }
+
+    public func im2col(x: Tensor, xOffset: Int, geometry g: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws {
+        let total = g.channels * g.kernelVolume * nd * g.output.h * g.output.w
+        try launch(.im2col, global: total,
+                   [.buffer(x), .int(xOffset), .buffer(col)] + geometryArgs(g) + [.int(d0), .int(nd)])
+    }
+
+    public func col2im(col: Tensor, geometry g: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int) throws {
+        // Input depths this slab touches: [d0·s − p, (d0+nd−1)·s − p + k − 1] clipped to the volume.
+        let lo = max(0, d0 * g.stride.d - g.padding.d)
+        let hi = min(g.input.d - 1, (d0 + nd - 1) * g.stride.d - g.padding.d + g.kernel.d - 1)
+        guard hi >= lo else { return }
+        let nid = hi - lo + 1
+        try launch(.col2im, global: g.channels * nid * g.input.h * g.input.w,
+                   [.buffer(col), .buffer(dx), .int(dxOffset)] + geometryArgs(g)
+                   + [.int(d0), .int(nd), .int(lo), .int(nid)])
+    }
+}

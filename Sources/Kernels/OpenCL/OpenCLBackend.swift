@@ -1,0 +1,157 @@
+import COpenCL
+import Foundation
+
+/// The fast path: kernels/*.cl on any OpenCL 1.2 device (PoCL on the CPU in CI), GEMM through
+/// CLBlast. One context and one in-order queue; tensors stay in pooled device buffers.
+public final class OpenCLBackend: Backend {
+    public let device: CLDeviceInfo
+    let handle: CLContextHandle
+    let pool: BufferPool
+    let programs: ProgramCache
+    let profiler: Profiler?
+    private var transfers = (uploads: 0, downloads: 0)
+    /// Work-group size of the reduction kernels (the WG define).
+    let reductionGroupSize: Int
+
+    /// - Parameters:
+    ///   - index: N of `opencl:N` (see `listOpenCLDevices()`).
+    ///   - profiling: collect per-kernel times from OpenCL events (`profile()`).
+    ///   - cacheDirectory: where compiled program binaries are kept; nil disables the disk cache.
+    ///   - kernelDirectory: read kernels/*.cl from here instead of the embedded copies.
+    public init(index: Int = 0, profiling: Bool = false, cacheDirectory: URL? = OpenCLBackend.defaultCacheDirectory,
+                kernelDirectory: URL? = nil) throws {
+        let devices = try listOpenCLDevices()
+        guard devices.indices.contains(index) else {
+            throw DeviceError.notFound(requested: "opencl:\(index)", available: ["cpu"] + devices.map(\.description))
+        }
+        device = devices[index]
+        handle = try CLContextHandle(device: device, profiling: profiling)
+        pool = BufferPool(context: handle)
+        reductionGroupSize = min(128, device.maxWorkGroupSize)
+        programs = ProgramCache(handle: handle, options: "-cl-std=CL1.2 -DWG=\(reductionGroupSize)",
+                                diskDirectory: cacheDirectory, sourceDirectory: kernelDirectory)
+        profiler = profiling ? Profiler() : nil
+    }
+
+    /// `$XDG_CACHE_HOME/swinliver/kernels` or `~/.cache/swinliver/kernels`.
+    public static var defaultCacheDirectory: URL? {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
+            ?? env["HOME"].map { URL(fileURLWithPath: $0).appendingPathComponent(".cache") }
+        return base?.appendingPathComponent("swinliver/kernels")
+    }
+
+    public var deviceName: String { "opencl:\(device.index) (\(device.name))" }
+
+    public var memory: MemoryStats {
+        var m = MemoryStats()
+        m.bytesInUse = pool.bytesInUse
+        m.peakBytes = pool.peakBytes
+        m.uploads = transfers.uploads
+        m.downloads = transfers.downloads
+        return m
+    }
+
+    public func allocate(_ shape: Shape, name: String) throws -> Tensor {
+        let storage = try pool.allocate(floats: shape.count, name: "\(name) \(shape)")
+        return Tensor(shape: shape, storage: storage, name: name, owner: ObjectIdentifier(self))
+    }
+
+    public func upload(_ values: [Float], shape: Shape, name: String) throws -> Tensor {
+        guard values.count == shape.count else {
+            throw ShapeError(op: "upload", "\(name): \(values.count) values for shape \(shape)")
+        }
+        let t = try allocate(shape, name: name)
+        if !values.isEmpty {
+            try values.withUnsafeBytes { raw in
+                try check(clEnqueueWriteBuffer(handle.queue, try mem(t, "upload"), cl_bool(CL_TRUE), 0, raw.count,
+                                               raw.baseAddress, 0, nil, nil), "clEnqueueWriteBuffer", kernel: name)
+            }
+        }
+        transfers.uploads += 1
+        return t
+    }
+
+    public func download(_ tensor: Tensor) throws -> [Float] {
+        var out = [Float](repeating: 0, count: tensor.count)
+        if !out.isEmpty {
+            let m = try mem(tensor, "download")
+            try out.withUnsafeMutableBytes { raw in
+                try check(clEnqueueReadBuffer(handle.queue, m, cl_bool(CL_TRUE), 0, raw.count, raw.baseAddress, 0, nil, nil),
+                          "clEnqueueReadBuffer", kernel: tensor.name)
+            }
+        }
+        transfers.downloads += 1
+        return out
+    }
+
+    public func synchronize() throws {
+        try check(clFinish(handle.queue), "clFinish")
+    }
+
+    /// Per-kernel device times since the last reset, slowest first (needs `profiling: true`).
+    public func profile(reset: Bool = false) throws -> [KernelProfile] {
+        guard let profiler else { return [] }
+        try synchronize()
+        try profiler.resolve()
+        defer { if reset { profiler.reset() } }
+        return profiler.report()
+    }
+
+    // MARK: launching
+
+    func mem(_ t: Tensor, _ op: String) throws -> cl_mem {
+        guard t.owner == ObjectIdentifier(self), let s = t.storage as? CLStorage else {
+            throw DeviceError.foreignTensor(op: op, tensor: t.name)
+        }
+        return s.mem
+    }
+
+    enum Arg {
+        case buffer(Tensor), int(Int), float(Float), uint(UInt32)
+    }
+
+    /// Sets the arguments and enqueues `name` over `global` work-items (rounded up to the local size).
+    func launch(_ name: KernelName, global: Int, local: Int? = nil, _ args: [Arg]) throws {
+        guard global > 0 else { return }
+        let kernel = try programs.kernel(name)
+        for (i, arg) in args.enumerated() {
+            let status: cl_int
+            switch arg {
+            case let .buffer(t):
+                var m: cl_mem? = try mem(t, name.rawValue)
+                status = clSetKernelArg(kernel, cl_uint(i), MemoryLayout<cl_mem>.size, &m)
+            case let .int(v):
+                guard let v32 = Int32(exactly: v) else {
+                    throw ShapeError(op: name.rawValue, "argument \(i) = \(v) exceeds the 32-bit index range")
+                }
+                var x = v32
+                status = clSetKernelArg(kernel, cl_uint(i), 4, &x)
+            case let .float(v):
+                var x = v
+                status = clSetKernelArg(kernel, cl_uint(i), 4, &x)
+            case let .uint(v):
+                var x = v
+                status = clSetKernelArg(kernel, cl_uint(i), 4, &x)
+            }
+            try check(status, "clSetKernelArg(\(i))", kernel: name.rawValue)
+        }
+        let group = local ?? 64
+        var globalSize = (global + group - 1) / group * group
+        var localSize = group
+        var event: cl_event?
+        let status = profiler == nil
+            ? clEnqueueNDRangeKernel(handle.queue, kernel, 1, nil, &globalSize, &localSize, 0, nil, nil)
+            : clEnqueueNDRangeKernel(handle.queue, kernel, 1, nil, &globalSize, &localSize, 0, nil, &event)
+        try check(status, "clEnqueueNDRangeKernel", kernel: name.rawValue)
+        if let profiler, let event { try record(profiler, name.rawValue, event) }
+    }
+
+    func record(_ profiler: Profiler, _ name: String, _ event: cl_event) throws {
+        profiler.record(name, event)
+        if profiler.pendingCount > 4096 {
+            try synchronize()
+            try profiler.resolve()
+        }
+    }
+}

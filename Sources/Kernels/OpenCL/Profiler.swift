@@ -1,0 +1,37 @@
+import COpenCL
+
+/// Per-kernel device time from OpenCL profiling events (enabled with `profiling: true`).
+public struct KernelProfile: Sendable {
+    public var name: String
+    public var calls: Int
+    public var nanoseconds: UInt64
+}
+
+final class Profiler {
+    private var pending: [(String, cl_event)] = []
+    private var totals: [String: KernelProfile] = [:]
+
+    func record(_ name: String, _ event: cl_event) { pending.append((name, event)) }
+
+    var pendingCount: Int { pending.count }
+
+    /// Reads the finished events' times (the queue must have been finished) into the totals.
+    func resolve() throws {
+        for (name, event) in pending {
+            var start: cl_ulong = 0, end: cl_ulong = 0
+            let s1 = clGetEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_START), 8, &start, nil)
+            let s2 = clGetEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &end, nil)
+            clReleaseEvent(event)
+            try check(s1, "clGetEventProfilingInfo", kernel: name)
+            try check(s2, "clGetEventProfilingInfo", kernel: name)
+            totals[name, default: KernelProfile(name: name, calls: 0, nanoseconds: 0)].calls += 1
+            totals[name]!.nanoseconds += end &- start
+        }
+        pending.removeAll()
+    }
+
+    func report() -> [KernelProfile] { totals.values.sorted { $0.nanoseconds > $1.nanoseconds } }
+    func reset() { totals.removeAll() }
+
+    deinit { for (_, e) in pending { clReleaseEvent(e) } }
+}

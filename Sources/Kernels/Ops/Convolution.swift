@@ -1,0 +1,207 @@
+// Conv3d, Conv2d (as Conv3d with depth 1) and ConvTranspose3d: im2col/col2im (kernels/conv.cl) + GEMM.
+//
+// All three share three cores on one sample, with `g` the geometry of a *forward convolution*
+// from an input with g.channels channels to an output with `outChannels`:
+//   forwardCore:        out  (O, Do·Ho·Wo)  = W (O, C·K) · im2col(in)
+//   backwardDataCore:   dIn  (C, D, H, W)  += col2im(Wᵀ · dOut)
+//   backwardWeightCore: dW   (O, C·K)      += dOut · im2col(in)ᵀ
+// A transposed convolution is the same pair read backwards (its forward is backwardDataCore).
+
+/// Stride, padding and kernel of a 3D convolution, PyTorch order (d, h, w).
+public struct Conv3dOptions: Sendable {
+    public var stride: (Int, Int, Int)
+    public var padding: (Int, Int, Int)
+    public init(stride: (Int, Int, Int) = (1, 1, 1), padding: (Int, Int, Int) = (0, 0, 0)) {
+        self.stride = stride
+        self.padding = padding
+    }
+    public init(stride: Int, padding: Int) { self.init(stride: (stride, stride, stride), padding: (padding, padding, padding)) }
+}
+
+/// Column-buffer budget per slab (floats): 32 Mi floats = 128 MiB.
+let convWorkspaceFloats = 1 << 25
+
+extension Backend {
+    // MARK: cores (one call per sample; depth processed in slabs)
+
+    private func slabDepth(_ g: ConvGeometry) -> Int {
+        let perDepth = g.channels * g.kernelVolume * g.output.h * g.output.w
+        return max(1, min(g.output.d, convWorkspaceFloats / max(perDepth, 1)))
+    }
+
+    private func slabs(_ g: ConvGeometry, _ body: (Int, Int, Tensor) throws -> Void) throws {
+        let nd = slabDepth(g)
+        let col = try allocate(Shape(g.channels * g.kernelVolume, nd * g.output.h * g.output.w), name: "im2col workspace")
+        var d0 = 0
+        while d0 < g.output.d {
+            let n = min(nd, g.output.d - d0)
+            try body(d0, n, col)
+            d0 += n
+        }
+    }
+
+    /// out[outOffset...] (O, Do, Ho, Wo) = W · im2col(in[inOffset...])
+    private func forwardCore(_ input: Tensor, _ inOffset: Int, _ g: ConvGeometry, _ weight: Tensor, outChannels: Int,
+                             _ out: Tensor, _ outOffset: Int) throws {
+        let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
+        try slabs(g) { d0, nd, col in
+            try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, col: col)
+            var a = GemmArgs(m: outChannels, n: nd * hw, k: ck)
+            a.ldc = g.outputVolume
+            a.cOffset = outOffset + d0 * hw
+            try gemm(a, a: weight, b: col, c: out)
+        }
+    }
+
+    /// dIn[inOffset...] += col2im(Wᵀ · dOut[outOffset...])
+    private func backwardDataCore(_ dOut: Tensor, _ outOffset: Int, _ g: ConvGeometry, _ weight: Tensor,
+                                  outChannels: Int, _ dIn: Tensor, _ inOffset: Int) throws {
+        let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
+        try slabs(g) { d0, nd, col in
+            var a = GemmArgs(m: ck, n: nd * hw, k: outChannels, transA: true)
+            a.ldb = g.outputVolume
+            a.bOffset = outOffset + d0 * hw
+            try gemm(a, a: weight, b: dOut, c: col)
+            try col2im(col: col, geometry: g, d0: d0, nd: nd, dx: dIn, dxOffset: inOffset)
+        }
+    }
+
+    /// dW (O, C·K) += dOut[outOffset...] · im2col(in[inOffset...])ᵀ
+    private func backwardWeightCore(_ input: Tensor, _ inOffset: Int, _ dOut: Tensor, _ outOffset: Int,
+                                    _ g: ConvGeometry, outChannels: Int, _ dW: Tensor) throws {
+        let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
+        try slabs(g) { d0, nd, col in
+            try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, col: col)
+            var a = GemmArgs(m: outChannels, n: ck, k: nd * hw, transB: true, beta: 1)
+            a.lda = g.outputVolume
+            a.aOffset = outOffset + d0 * hw
+            try gemm(a, a: dOut, b: col, c: dW)
+        }
+    }
+
+    // MARK: Conv3d
+
+    private func conv3dGeometry(_ x: Tensor, _ w: Tensor, _ o: Conv3dOptions, _ op: String) throws -> ConvGeometry {
+        try Check.rank(x, 5, op, "input (N, C, D, H, W)")
+        try Check.rank(w, 5, op, "weight (O, C, kD, kH, kW)")
+        try Check.that(w.shape[1] == x.shape[1], op,
+                       "\(w.name) \(w.shape) expects \(w.shape[1]) input channels, \(x.name) \(x.shape) has \(x.shape[1])")
+        let s = o.stride, p = o.padding
+        try Check.that(s.0 > 0 && s.1 > 0 && s.2 > 0 && p.0 >= 0 && p.1 >= 0 && p.2 >= 0, op, "bad stride/padding")
+        let g = ConvGeometry(channels: x.shape[1], input: (x.shape[2], x.shape[3], x.shape[4]),
+                             kernel: (w.shape[2], w.shape[3], w.shape[4]), stride: s, padding: p)
+        let out = g.output
+        try Check.that(out.d > 0 && out.h > 0 && out.w > 0, op, "kernel \(w.shape) larger than padded input \(x.shape)")
+        return g
+    }
+
+    /// x: (N, C, D, H, W), weight: (O, C, kD, kH, kW), bias: (O) → (N, O, Do, Ho, Wo)
+    public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?, options: Conv3dOptions = .init()) throws -> Tensor {
+        let g = try conv3dGeometry(x, weight, options, "conv3d")
+        let (n, o) = (x.shape[0], weight.shape[0])
+        let od = g.output
+        let y = try allocate(Shape(n, o, od.d, od.h, od.w), name: "conv3d output")
+        for i in 0..<n {
+            try forwardCore(x, i * g.channels * g.inputVolume, g, weight, outChannels: o, y, i * o * g.outputVolume)
+        }
+        if let bias {
+            try Check.shape(bias, Shape(o), "conv3d")
+            try broadcastAdd(y: y, src: bias, dims: Dims3(n, o, g.outputVolume), along: .middle)
+        }
+        return y
+    }
+
+    /// (dx, dW, db) for `conv3d`.
+    public func conv3dBackward(_ x: Tensor, weight: Tensor, dy: Tensor, options: Conv3dOptions = .init()) throws
+        -> (dx: Tensor, dw: Tensor, db: Tensor)
+    {
+        let g = try conv3dGeometry(x, weight, options, "conv3d backward")
+        let (n, o) = (x.shape[0], weight.shape[0])
+        try Check.shape(dy, Shape(n, o, g.output.d, g.output.h, g.output.w), "conv3d backward")
+        let dx = try zeros(x.shape, name: "conv3d dx")
+        let dw = try zeros(weight.shape, name: "conv3d dW")
+        for i in 0..<n {
+            let inOff = i * g.channels * g.inputVolume, outOff = i * o * g.outputVolume
+            try backwardDataCore(dy, outOff, g, weight, outChannels: o, dx, inOff)
+            try backwardWeightCore(x, inOff, dy, outOff, g, outChannels: o, dw)
+        }
+        return (dx, dw, try addBiasBackward(dy: dy, axis: 1))
+    }
+
+    // MARK: Conv2d = Conv3d with depth 1
+
+    /// x: (N, C, H, W), weight: (O, C, kH, kW) → (N, O, Ho, Wo). k×k, 1×n and n×1 kernels alike.
+    public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
+                       padding: (Int, Int) = (0, 0)) throws -> Tensor {
+        let (x5, w5) = try as3d(x, weight, "conv2d")
+        let y = try conv3d(x5, weight: w5, bias: bias, options: .init(stride: (1, stride.0, stride.1), padding: (0, padding.0, padding.1)))
+        return try y.reshaped(Shape(y.shape[0], y.shape[1], y.shape[3], y.shape[4]))
+    }
+
+    public func conv2dBackward(_ x: Tensor, weight: Tensor, dy: Tensor, stride: (Int, Int) = (1, 1),
+                               padding: (Int, Int) = (0, 0)) throws -> (dx: Tensor, dw: Tensor, db: Tensor) {
+        let (x5, w5) = try as3d(x, weight, "conv2d backward")
+        try Check.rank(dy, 4, "conv2d backward", "dy (N, O, Ho, Wo)")
+        let dy5 = try dy.reshaped(Shape(dy.shape[0], dy.shape[1], 1, dy.shape[2], dy.shape[3]))
+        let r = try conv3dBackward(x5, weight: w5, dy: dy5, options: .init(stride: (1, stride.0, stride.1), padding: (0, padding.0, padding.1)))
+        return (try r.dx.reshaped(x.shape), try r.dw.reshaped(weight.shape), r.db)
+    }
+
+    private func as3d(_ x: Tensor, _ w: Tensor, _ op: String) throws -> (Tensor, Tensor) {
+        try Check.rank(x, 4, op, "input (N, C, H, W)")
+        try Check.rank(w, 4, op, "weight (O, C, kH, kW)")
+        return (try x.reshaped(Shape(x.shape[0], x.shape[1], 1, x.shape[2], x.shape[3])),
+                try w.reshaped(Shape(w.shape[0], w.shape[1], 1, w.shape[2], w.shape[3])))
+    }
+
+    // MARK: ConvTranspose3d
+
+    /// Geometry of the forward convolution whose data-gradient this transposed convolution is.
+    private func transposedGeometry(_ x: Tensor, _ w: Tensor, _ o: Conv3dOptions, _ op: String) throws
+        -> (ConvGeometry, Shape)
+    {
+        try Check.rank(x, 5, op, "input (N, Cin, D, H, W)")
+        try Check.rank(w, 5, op, "weight (Cin, Cout, kD, kH, kW)")
+        try Check.that(w.shape[0] == x.shape[1], op,
+                       "\(w.name) \(w.shape) expects \(w.shape[0]) input channels, \(x.name) \(x.shape) has \(x.shape[1])")
+        let s = o.stride, p = o.padding, k = (w.shape[2], w.shape[3], w.shape[4])
+        func out(_ i: Int, _ k: Int, _ s: Int, _ p: Int) -> Int { (i - 1) * s - 2 * p + k }
+        let od = (out(x.shape[2], k.0, s.0, p.0), out(x.shape[3], k.1, s.1, p.1), out(x.shape[4], k.2, s.2, p.2))
+        try Check.that(od.0 > 0 && od.1 > 0 && od.2 > 0, op, "empty output for \(x.shape) and \(w.shape)")
+        let g = ConvGeometry(channels: w.shape[1], input: od, kernel: k, stride: s, padding: p)
+        return (g, Shape(x.shape[0], w.shape[1], od.0, od.1, od.2))
+    }
+
+    /// x: (N, Cin, D, H, W), weight: (Cin, Cout, kD, kH, kW) (PyTorch layout), bias: (Cout) →
+    /// (N, Cout, (D−1)·s − 2p + k, ...). MONAI's decoder uses kernel 2, stride 2, no bias.
+    public func convTranspose3d(_ x: Tensor, weight: Tensor, bias: Tensor?, options: Conv3dOptions) throws -> Tensor {
+        let (g, shape) = try transposedGeometry(x, weight, options, "convTranspose3d")
+        let (n, cin) = (x.shape[0], x.shape[1])
+        let y = try zeros(shape, name: "convTranspose3d output")
+        for i in 0..<n {
+            try backwardDataCore(x, i * cin * g.outputVolume, g, weight, outChannels: cin, y, i * g.channels * g.inputVolume)
+        }
+        if let bias {
+            try Check.shape(bias, Shape(g.channels), "convTranspose3d")
+            try broadcastAdd(y: y, src: bias, dims: Dims3(n, g.channels, g.inputVolume), along: .middle)
+        }
+        return y
+    }
+
+    /// (dx, dW, db) for `convTranspose3d`.
+    public func convTranspose3dBackward(_ x: Tensor, weight: Tensor, dy: Tensor, options: Conv3dOptions) throws
+        -> (dx: Tensor, dw: Tensor, db: Tensor)
+    {
+        let (g, shape) = try transposedGeometry(x, weight, options, "convTranspose3d backward")
+        try Check.shape(dy, shape, "convTranspose3d backward")
+        let (n, cin) = (x.shape[0], x.shape[1])
+        let dx = try allocate(x.shape, name: "convTranspose3d dx")
+        let dw = try zeros(weight.shape, name: "convTranspose3d dW")
+        for i in 0..<n {
+            let xOff = i * cin * g.outputVolume, yOff = i * g.channels * g.inputVolume
+            try forwardCore(dy, yOff, g, weight, outChannels: cin, dx, xOff)
+            try backwardWeightCore(dy, yOff, x, xOff, g, outChannels: cin, dw)
+        }
+        return (dx, dw, try addBiasBackward(dy: dy, axis: 1))
+    }
+}

@@ -1,0 +1,67 @@
+// Elementwise ops, forward and backward. Backward of add/sub/mul is composed here from the same kernels.
+extension Backend {
+    public func zeros(_ shape: Shape, name: String) throws -> Tensor {
+        let t = try allocate(shape, name: name)
+        try fill(t, value: 0)
+        return t
+    }
+
+    public func full(_ shape: Shape, value: Float, name: String) throws -> Tensor {
+        let t = try allocate(shape, name: name)
+        try fill(t, value: value)
+        return t
+    }
+
+    /// A device-side copy.
+    public func copy(_ x: Tensor, name: String? = nil) throws -> Tensor {
+        let y = try allocate(x.shape, name: name ?? x.name)
+        try copyBlock(src: x, srcOffset: 0, srcStride: 0, dst: y, dstOffset: 0, dstStride: 0, rows: 1, length: x.count)
+        return y
+    }
+
+    /// y = f(x) for ReLU, LeakyReLU, GELU (erf), sigmoid, scale, rsqrt.
+    public func apply(_ op: UnaryOp, _ x: Tensor) throws -> Tensor {
+        let y = try allocate(x.shape, name: "\(op) output")
+        try unary(op, x: x, y: y)
+        return y
+    }
+
+    /// dx = f'(x) · dy
+    public func applyBackward(_ op: UnaryOp, x: Tensor, dy: Tensor) throws -> Tensor {
+        try Check.same(x, dy, "\(op) backward")
+        let dx = try allocate(x.shape, name: "\(op) dx")
+        try unaryBackward(op, x: x, dy: dy, dx: dx)
+        return dx
+    }
+
+    /// a (op) b, same shapes.
+    public func elementwise(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        try Check.same(a, b, "\(op)")
+        let y = try allocate(a.shape, name: "\(op) output")
+        try binary(op, a: a, b: b, y: y)
+        return y
+    }
+
+    /// y = x + bias broadcast along `axis` (Linear: the last axis; Conv: axis 1). bias: (x.shape[axis])
+    public func addBias(_ x: Tensor, _ bias: Tensor, axis: Int) throws -> Tensor {
+        let d = x.shape.split(at: axis)
+        try Check.shape(bias, Shape(d.mid), "addBias")
+        let y = try copy(x, name: "addBias output")
+        try broadcastAdd(y: y, src: bias, dims: Dims3(d.outer, d.mid, d.inner), along: .middle)
+        return y
+    }
+
+    /// dbias = Σ dy over every axis but `axis`.
+    public func addBiasBackward(dy: Tensor, axis: Int) throws -> Tensor {
+        let d = dy.shape.split(at: axis)
+        let db = try allocate(Shape(d.mid), name: "bias grad")
+        try reduceSum(x: dy, dims: Dims3(d.outer, d.mid, d.inner), keep: .middle, y: db)
+        return db
+    }
+
+    /// y += alpha · x (gradient accumulation), same shapes.
+    public func accumulate(_ y: Tensor, _ x: Tensor, alpha: Float = 1) throws {
+        try Check.same(y, x, "accumulate")
+        try axpy(alpha: alpha, x: x, y: y)
+    }
+}

@@ -1,0 +1,155 @@
+// LayerNorm, InstanceNorm3d and BatchNorm2d over the shared norm kernels (kernels/norm.cl).
+
+/// What a normalisation forward keeps for its backward.
+public struct NormCache {
+    public let mean: Tensor   // (B) per normalised group
+    public let rstd: Tensor   // (B) 1/sqrt(var + eps)
+    /// Statistics were constants (BatchNorm in eval mode), not functions of x.
+    public let constantStats: Bool
+}
+
+/// BatchNorm2d's running statistics, updated in place in training mode (PyTorch semantics).
+public struct RunningStats {
+    public let mean: Tensor       // (C)
+    public let variance: Tensor   // (C) unbiased
+    public init(mean: Tensor, variance: Tensor) { self.mean = mean; self.variance = variance }
+}
+
+extension Backend {
+    private func normForward(_ x: Tensor, dims: Dims3, eps: Float, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
+                             op: String) throws -> (y: Tensor, cache: NormCache, variance: Tensor) {
+        try Check.that((gamma == nil) == (beta == nil), op, "weight and bias must be given together")
+        let mean = try allocate(Shape(dims.mid), name: "\(op) mean")
+        let variance = try allocate(Shape(dims.mid), name: "\(op) var")
+        let rstd = try allocate(Shape(dims.mid), name: "\(op) rstd")
+        try normStats(x: x, dims: dims, eps: eps, mean: mean, variance: variance, rstd: rstd)
+        let y = try allocate(x.shape, name: "\(op) output")
+        try normApply(x: x, mean: mean, rstd: rstd, affine: gamma == nil ? .none : affine, gamma: gamma, beta: beta,
+                      dims: dims, y: y)
+        return (y, NormCache(mean: mean, rstd: rstd, constantStats: false), variance)
+    }
+
+    private func normBackwardInput(_ x: Tensor, dy: Tensor, cache: NormCache, dims: Dims3, affine: NormAffine,
+                                   gamma: Tensor?, op: String) throws -> Tensor {
+        try Check.same(x, dy, op)
+        let s1 = try allocate(Shape(dims.mid), name: "\(op) s1"), s2 = try allocate(Shape(dims.mid), name: "\(op) s2")
+        if !cache.constantStats {
+            try normBackwardSums(x: x, mean: cache.mean, rstd: cache.rstd, affine: affine, gamma: gamma, dy: dy,
+                                 dims: dims, s1: s1, s2: s2)
+        }
+        let dx = try allocate(x.shape, name: "\(op) dx")
+        try normBackwardInput(x: x, mean: cache.mean, rstd: cache.rstd, affine: affine, gamma: gamma, dy: dy,
+                              s1: s1, s2: s2, dims: dims, constantStats: cache.constantStats, dx: dx)
+        return dx
+    }
+
+    /// Per-row affine gradients: (dgamma, dbeta) of length `groups`, folding rows b with b % groups.
+    private func rowParamGrads(_ x: Tensor, dy: Tensor, cache: NormCache, dims: Dims3, groups: Int, op: String)
+        throws -> (dgamma: Tensor, dbeta: Tensor)
+    {
+        let sDy = try allocate(Shape(dims.mid), name: "\(op) Σdy"), sDyX = try allocate(Shape(dims.mid), name: "\(op) Σdy·x̂")
+        try normBackwardSums(x: x, mean: cache.mean, rstd: cache.rstd, affine: .none, gamma: nil, dy: dy, dims: dims,
+                             s1: sDy, s2: sDyX)
+        let fold = Dims3(dims.mid / groups, groups, 1)
+        let dgamma = try allocate(Shape(groups), name: "\(op) dweight"), dbeta = try allocate(Shape(groups), name: "\(op) dbias")
+        try reduceSum(x: sDyX, dims: fold, keep: .middle, y: dgamma)
+        try reduceSum(x: sDy, dims: fold, keep: .middle, y: dbeta)
+        return (dgamma, dbeta)
+    }
+
+    // MARK: LayerNorm over the last axis
+
+    /// x: (..., F), gamma/beta: (F) or nil (MONAI's non-affine `proj_out` norm).
+    public func layerNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, eps: Float = 1e-5) throws -> (y: Tensor, cache: NormCache) {
+        try Check.that(x.shape.rank >= 1, "layerNorm", "\(x.name) needs a feature axis")
+        let f = x.shape[-1]
+        if let gamma { try Check.shape(gamma, Shape(f), "layerNorm") }
+        if let beta { try Check.shape(beta, Shape(f), "layerNorm") }
+        let r = try normForward(x, dims: Dims3(1, x.count / max(f, 1), f), eps: eps, affine: .perColumn,
+                                gamma: gamma, beta: beta, op: "layerNorm")
+        return (r.y, r.cache)
+    }
+
+    public func layerNormBackward(_ x: Tensor, gamma: Tensor?, cache: NormCache, dy: Tensor) throws
+        -> (dx: Tensor, dgamma: Tensor?, dbeta: Tensor?)
+    {
+        let f = x.shape[-1]
+        let dims = Dims3(1, x.count / max(f, 1), f)
+        let dx = try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perColumn, gamma: gamma, op: "layerNorm")
+        guard gamma != nil else { return (dx, nil, nil) }
+        let dg = try allocate(Shape(f), name: "layerNorm dweight"), db = try allocate(Shape(f), name: "layerNorm dbias")
+        try normColumnParamGrads(x: x, mean: cache.mean, rstd: cache.rstd, dy: dy, dims: dims, dgamma: dg, dbeta: db)
+        return (dx, dg, db)
+    }
+
+    // MARK: InstanceNorm (3d or any spatial rank): per (n, c) over the spatial axes
+
+    /// x: (N, C, ...spatial), gamma/beta: (C) or nil (MONAI's UNETR blocks use affine = False).
+    public func instanceNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, eps: Float = 1e-5) throws -> (y: Tensor, cache: NormCache) {
+        let (dims, c) = try instanceDims(x, gamma, beta)
+        let r = try normForward(x, dims: dims, eps: eps, affine: .perRow(groups: c), gamma: gamma, beta: beta,
+                                op: "instanceNorm")
+        return (r.y, r.cache)
+    }
+
+    public func instanceNormBackward(_ x: Tensor, gamma: Tensor?, cache: NormCache, dy: Tensor) throws
+        -> (dx: Tensor, dgamma: Tensor?, dbeta: Tensor?)
+    {
+        let (dims, c) = try instanceDims(x, gamma, nil)
+        let dx = try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perRow(groups: c), gamma: gamma,
+                                       op: "instanceNorm")
+        guard gamma != nil else { return (dx, nil, nil) }
+        let g = try rowParamGrads(x, dy: dy, cache: cache, dims: dims, groups: c, op: "instanceNorm")
+        return (dx, g.dgamma, g.dbeta)
+    }
+
+    private func instanceDims(_ x: Tensor, _ gamma: Tensor?, _ beta: Tensor?) throws -> (Dims3, Int) {
+        try Check.that(x.shape.rank >= 3, "instanceNorm", "\(x.name) must be (N, C, spatial...), got \(x.shape)")
+        let (n, c) = (x.shape[0], x.shape[1])
+        let s = x.count / max(n * c, 1)
+        try Check.that(s > 1, "instanceNorm", "expected more than 1 spatial element, got \(x.shape)")
+        if let gamma { try Check.shape(gamma, Shape(c), "instanceNorm") }
+        if let beta { try Check.shape(beta, Shape(c), "instanceNorm") }
+        return (Dims3(1, n * c, s), c)
+    }
+
+    // MARK: BatchNorm2d: per channel over (N, H, W)
+
+    /// x: (N, C, H, W). Training: batch statistics (biased variance) and running stats updated with
+    /// `momentum` (unbiased variance), as torch.nn.BatchNorm2d. Eval: the running statistics.
+    public func batchNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, running: RunningStats, training: Bool,
+                          momentum: Float = 0.1, eps: Float = 1e-5) throws -> (y: Tensor, cache: NormCache) {
+        let op = "batchNorm"
+        try Check.that(x.shape.rank >= 2, op, "\(x.name) must be (N, C, ...), got \(x.shape)")
+        let (n, c) = (x.shape[0], x.shape[1])
+        let dims = Dims3(n, c, x.count / max(n * c, 1))
+        for t in [gamma, beta, running.mean, running.variance] { try Check.shape(t, Shape(c), op) }
+        if training {
+            let m = dims.outer * dims.inner
+            try Check.that(m > 1, op, "expected more than 1 value per channel when training, got \(x.shape)")
+            let r = try normForward(x, dims: dims, eps: eps, affine: .perRow(groups: c), gamma: gamma, beta: beta, op: op)
+            // running = (1 − momentum)·running + momentum·batch (unbiased variance)
+            try unary(.scale(1 - momentum), x: running.mean, y: running.mean)
+            try axpy(alpha: momentum, x: r.cache.mean, y: running.mean)
+            try unary(.scale(1 - momentum), x: running.variance, y: running.variance)
+            try axpy(alpha: momentum * Float(m) / Float(m - 1), x: r.variance, y: running.variance)
+            return (r.y, r.cache)
+        }
+        let rstd = try apply(.rsqrt(epsilon: eps), running.variance)
+        let mean = try copy(running.mean, name: "\(op) mean")
+        let y = try allocate(x.shape, name: "\(op) output")
+        try normApply(x: x, mean: mean, rstd: rstd, affine: .perRow(groups: c), gamma: gamma, beta: beta, dims: dims, y: y)
+        return (y, NormCache(mean: mean, rstd: rstd, constantStats: true))
+    }
+
+    public func batchNormBackward(_ x: Tensor, gamma: Tensor, cache: NormCache, dy: Tensor) throws
+        -> (dx: Tensor, dgamma: Tensor, dbeta: Tensor)
+    {
+        let (n, c) = (x.shape[0], x.shape[1])
+        let dims = Dims3(n, c, x.count / max(n * c, 1))
+        let dx = try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perRow(groups: c), gamma: gamma,
+                                       op: "batchNorm")
+        let g = try rowParamGrads(x, dy: dy, cache: cache, dims: dims, groups: c, op: "batchNorm")
+        return (dx, g.dgamma, g.dbeta)
+    }
+}

@@ -1,0 +1,104 @@
+// Elementwise kernels on flat float32 buffers: one work-item per element.
+// CPU references: Sources/Kernels/CPU/Elementwise+CPU.swift. Gradients: unary_backward here.
+
+// Unary op codes (Sources/Kernels/Ops/Elementwise.swift, UnaryOp.code).
+#define UNARY_RELU 0
+#define UNARY_LEAKY_RELU 1
+#define UNARY_GELU 2
+#define UNARY_SIGMOID 3
+#define UNARY_SCALE 4
+#define UNARY_RSQRT 5
+
+// Binary op codes (BinaryOp.rawValue).
+#define BINARY_ADD 0
+#define BINARY_SUB 1
+#define BINARY_MUL 2
+
+// y[i] = value
+__kernel void fill(__global float* y, const float value, const int n) {
+    const int i = get_global_id(0);
+    if (i < n) y[i] = value;
+}
+
+// y[i] = f(x[i]); p is the op's parameter (LeakyReLU slope, scale factor, rsqrt epsilon).
+__kernel void unary_forward(__global const float* x, __global float* y, const int n, const int op, const float p) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float v = x[i];
+    float r;
+    switch (op) {
+    case UNARY_RELU: r = v > 0.0f ? v : 0.0f; break;
+    case UNARY_LEAKY_RELU: r = v > 0.0f ? v : v * p; break;
+    case UNARY_GELU: r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f)); break;
+    case UNARY_SIGMOID: r = 1.0f / (1.0f + exp(-v)); break;
+    case UNARY_RSQRT: r = 1.0f / sqrt(v + p); break;
+    default: r = v * p; break;
+    }
+    y[i] = r;
+}
+
+// dx[i] = f'(x[i]) * dy[i]  (dx is overwritten)
+__kernel void unary_backward(__global const float* x, __global const float* dy, __global float* dx,
+                             const int n, const int op, const float p) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float v = x[i];
+    float d;
+    switch (op) {
+    case UNARY_RELU: d = v > 0.0f ? 1.0f : 0.0f; break;
+    case UNARY_LEAKY_RELU: d = v > 0.0f ? 1.0f : p; break;
+    case UNARY_GELU: {
+        const float cdf = 0.5f * (1.0f + erf(v * 0.70710678118654752f));
+        const float pdf = exp(-0.5f * v * v) * 0.39894228040143268f;
+        d = cdf + v * pdf;
+        break;
+    }
+    case UNARY_SIGMOID: { const float s = 1.0f / (1.0f + exp(-v)); d = s * (1.0f - s); break; }
+    case UNARY_RSQRT: { const float r = 1.0f / sqrt(v + p); d = -0.5f * r * r * r; break; }
+    default: d = p; break;
+    }
+    dx[i] = d * dy[i];
+}
+
+// y[i] = a[i] (op) b[i]
+__kernel void binary_forward(__global const float* a, __global const float* b, __global float* y,
+                             const int n, const int op) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float u = a[i], v = b[i];
+    y[i] = op == BINARY_ADD ? u + v : (op == BINARY_SUB ? u - v : u * v);
+}
+
+// y[i] += alpha * x[i]  (gradient accumulation)
+__kernel void axpy(const float alpha, __global const float* x, __global float* y, const int n) {
+    const int i = get_global_id(0);
+    if (i < n) y[i] += alpha * x[i];
+}
+
+// y viewed as (A, B, C). mode 0: y[a,b,c] += src[b]; mode 1: y[a,b,c] += src[a,c].
+__kernel void broadcast_add(__global float* y, __global const float* src,
+                            const int A, const int B, const int C, const int mode) {
+    const int i = get_global_id(0);
+    if (i >= A * B * C) return;
+    const int c = i % C;
+    const int b = (i / C) % B;
+    const int a = i / (B * C);
+    y[i] += mode == 0 ? src[b] : src[a * C + c];
+}
+
+// Counter-based hash (same constants as Sources/Kernels/Ops/Dropout.swift).
+uint mix32(uint x) {
+    x ^= x >> 16; x *= 0x7feb352dU;
+    x ^= x >> 15; x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+// y[i] = 1/(1-p) where the element is kept, 0 where dropped; keep iff u(seed, i) >= p.
+__kernel void dropout_mask(__global float* y, const int n, const uint seed_lo, const uint seed_hi, const float p) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const uint h = mix32((uint)i ^ mix32(seed_lo ^ mix32(seed_hi)));
+    const float u = (float)(h >> 8) * (1.0f / 16777216.0f);
+    y[i] = u >= p ? 1.0f / (1.0f - p) : 0.0f;
+}
