@@ -1,0 +1,161 @@
+import Autograd
+import Kernels
+import TestSupport
+
+/// How a test input is filled.
+enum Fill: Sendable {
+    case normal
+    /// |x| ≥ 0.1: finite differences never cross the ReLU / LeakyReLU kink.
+    case awayFromZero
+    /// A shuffled grid with steps of 0.05: max pooling's argmax never flips under a 1e-2 nudge.
+    case distinct
+}
+
+struct InputSpec: Sendable {
+    let shape: Shape
+    var fill: Fill = .normal
+    init(_ dims: Int..., fill: Fill = .normal) { shape = Shape(dims); self.fill = fill }
+}
+
+/// One op under test: its inputs and how to build its output on a tape.
+struct OpCase: Sendable {
+    let name: String
+    let inputs: [InputSpec]
+    let build: @Sendable (Tape, [Variable]) throws -> Variable
+
+    init(_ name: String, _ inputs: [InputSpec], _ build: @escaping @Sendable (Tape, [Variable]) throws -> Variable) {
+        self.name = name
+        self.inputs = inputs
+        self.build = build
+    }
+
+    /// Input values for seed `seed` (identical for every backend).
+    func values(seed: UInt64) -> [[Float]] {
+        var rng = TestRandom(seed: seed)
+        return inputs.map { spec in
+            let n = spec.shape.count
+            switch spec.fill {
+            case .normal: return rng.normals(n)
+            case .awayFromZero: return rng.normals(n).map { $0 + ($0 < 0 ? -0.1 : 0.1) }
+            case .distinct:
+                var grid = (0..<n).map { Float($0) * 0.05 - Float(n) * 0.025 }
+                for i in stride(from: n - 1, to: 0, by: -1) { grid.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+                return grid
+            }
+        }
+    }
+
+    /// Forward + backward with upstream gradient `seedGrad` (the gradient of Σ out·R is R).
+    func run(on backend: Backend, values: [[Float]], upstream: (Shape) -> [Float]) throws
+        -> (output: [Float], shape: Shape, grads: [[Float]])
+    {
+        let tape = Tape(backend: backend)
+        let vars = try zip(inputs, values).enumerated().map { i, pair in
+            tape.input(try backend.upload(pair.1, shape: pair.0.shape, name: "\(name).input\(i)"), requiresGrad: true)
+        }
+        let out = try build(tape, vars)
+        let r = try backend.upload(upstream(out.shape), shape: out.shape, name: "upstream")
+        try tape.backward(out, seed: r)
+        return (try backend.download(out.value), out.shape,
+                try vars.map { v in try v.grad.map { try backend.download($0) } ?? [Float](repeating: 0, count: v.shape.count) })
+    }
+
+    /// Forward only, returning Σ out·R in Double.
+    func loss(on backend: Backend, values: [[Float]], upstream: [Float]) throws -> Double {
+        let tape = Tape(backend: backend)
+        let vars = try zip(inputs, values).map { spec, v in tape.input(try backend.upload(v, shape: spec.shape, name: "fd input")) }
+        let out = try backend.download(try build(tape, vars).value)
+        return zip(out, upstream).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+}
+
+/// Every differentiable op of the foundation, on small odd shapes.
+let opCases: [OpCase] = [
+    OpCase("matmul", [InputSpec(5, 7), InputSpec(7, 3)]) { t, v in try t.matmul(v[0], v[1]) },
+    OpCase("matmul AᵀB", [InputSpec(7, 5), InputSpec(7, 3)]) { t, v in try t.matmul(v[0], v[1], transA: true) },
+    OpCase("matmul ABᵀ", [InputSpec(5, 7), InputSpec(3, 7)]) { t, v in try t.matmul(v[0], v[1], transB: true) },
+    OpCase("matmul AᵀBᵀ", [InputSpec(7, 5), InputSpec(3, 7)]) { t, v in try t.matmul(v[0], v[1], transA: true, transB: true) },
+    OpCase("bmm", [InputSpec(3, 4, 6), InputSpec(3, 6, 5)]) { t, v in try t.matmul(v[0], v[1]) },
+    OpCase("bmm ABᵀ", [InputSpec(2, 9, 5), InputSpec(2, 7, 5)]) { t, v in try t.matmul(v[0], v[1], transB: true) },
+    OpCase("linear", [InputSpec(2, 3, 5), InputSpec(4, 5), InputSpec(4)]) { t, v in try t.linear(v[0], weight: v[1], bias: v[2]) },
+    OpCase("linear no bias", [InputSpec(7, 5), InputSpec(3, 5)]) { t, v in try t.linear(v[0], weight: v[1], bias: nil) },
+    OpCase("add", [InputSpec(3, 5), InputSpec(3, 5)]) { t, v in try t.add(v[0], v[1]) },
+    OpCase("sub", [InputSpec(3, 5), InputSpec(3, 5)]) { t, v in try t.sub(v[0], v[1]) },
+    OpCase("mul", [InputSpec(3, 5), InputSpec(3, 5)]) { t, v in try t.mul(v[0], v[1]) },
+    OpCase("scale", [InputSpec(4, 3)]) { t, v in try t.scale(v[0], -1.7) },
+    OpCase("relu", [InputSpec(5, 7, fill: .awayFromZero)]) { t, v in try t.relu(v[0]) },
+    OpCase("leakyRelu", [InputSpec(5, 7, fill: .awayFromZero)]) { t, v in try t.leakyRelu(v[0], slope: 0.01) },
+    OpCase("gelu", [InputSpec(5, 7)]) { t, v in try t.gelu(v[0]) },
+    OpCase("sigmoid", [InputSpec(5, 7)]) { t, v in try t.sigmoid(v[0]) },
+    OpCase("addBias axis 1", [InputSpec(2, 3, 4, 5), InputSpec(3)]) { t, v in try t.addBias(v[0], v[1], axis: 1) },
+    OpCase("softmax", [InputSpec(4, 3, 7)]) { t, v in try t.softmax(v[0]) },
+    OpCase("layerNorm", [InputSpec(3, 5, 6), InputSpec(6), InputSpec(6)]) { t, v in
+        try t.layerNorm(v[0], weight: v[1], bias: v[2])
+    },
+    OpCase("layerNorm no affine", [InputSpec(7, 9)]) { t, v in try t.layerNorm(v[0], weight: nil, bias: nil) },
+    OpCase("instanceNorm3d affine", [InputSpec(2, 3, 3, 4, 5), InputSpec(3), InputSpec(3)]) { t, v in
+        try t.instanceNorm(v[0], weight: v[1], bias: v[2])
+    },
+    OpCase("instanceNorm3d", [InputSpec(2, 3, 3, 4, 5)]) { t, v in try t.instanceNorm(v[0], weight: nil, bias: nil) },
+    OpCase("batchNorm2d train", [InputSpec(3, 4, 5, 3), InputSpec(4), InputSpec(4)]) { t, v in
+        let running = RunningStats(mean: try t.backend.full(Shape(4), value: 0.2, name: "rm"),
+                                   variance: try t.backend.full(Shape(4), value: 1.5, name: "rv"))
+        return try t.batchNorm(v[0], weight: v[1], bias: v[2], running: running, training: true, eps: 1e-3)
+    },
+    OpCase("batchNorm2d eval", [InputSpec(3, 4, 5, 3), InputSpec(4), InputSpec(4)]) { t, v in
+        let running = RunningStats(mean: try t.backend.upload([0.1, -0.2, 0.3, 0], shape: Shape(4), name: "rm"),
+                                   variance: try t.backend.upload([0.5, 1.5, 2, 0.8], shape: Shape(4), name: "rv"))
+        return try t.batchNorm(v[0], weight: v[1], bias: v[2], running: running, training: false, eps: 1e-3)
+    },
+    OpCase("conv3d k3 s1 p1", [InputSpec(2, 2, 5, 6, 7), InputSpec(3, 2, 3, 3, 3), InputSpec(3)]) { t, v in
+        try t.conv3d(v[0], weight: v[1], bias: v[2], options: .init(stride: 1, padding: 1))
+    },
+    OpCase("conv3d k2 s2", [InputSpec(1, 3, 4, 6, 6), InputSpec(5, 3, 2, 2, 2), InputSpec(5)]) { t, v in
+        try t.conv3d(v[0], weight: v[1], bias: v[2], options: .init(stride: 2, padding: 0))
+    },
+    OpCase("conv3d k3 s2 p1 no bias", [InputSpec(1, 2, 7, 5, 6), InputSpec(4, 2, 3, 3, 3)]) { t, v in
+        try t.conv3d(v[0], weight: v[1], bias: nil, options: .init(stride: 2, padding: 1))
+    },
+    OpCase("conv3d k1", [InputSpec(2, 4, 3, 3, 5), InputSpec(3, 4, 1, 1, 1), InputSpec(3)]) { t, v in
+        try t.conv3d(v[0], weight: v[1], bias: v[2])
+    },
+    OpCase("convTranspose3d k2 s2", [InputSpec(2, 3, 3, 4, 5), InputSpec(3, 2, 2, 2, 2)]) { t, v in
+        try t.convTranspose3d(v[0], weight: v[1], bias: nil, options: .init(stride: 2, padding: 0))
+    },
+    OpCase("convTranspose3d k2 s2 bias", [InputSpec(1, 4, 2, 3, 3), InputSpec(4, 3, 2, 2, 2), InputSpec(3)]) { t, v in
+        try t.convTranspose3d(v[0], weight: v[1], bias: v[2], options: .init(stride: 2, padding: 0))
+    },
+    OpCase("conv2d 3x3 s2 p1", [InputSpec(2, 3, 9, 8), InputSpec(4, 3, 3, 3), InputSpec(4)]) { t, v in
+        try t.conv2d(v[0], weight: v[1], bias: v[2], stride: (2, 2), padding: (1, 1))
+    },
+    OpCase("conv2d 1x3", [InputSpec(1, 3, 5, 7), InputSpec(2, 3, 1, 3)]) { t, v in
+        try t.conv2d(v[0], weight: v[1], bias: nil, padding: (0, 1))
+    },
+    OpCase("conv2d 3x1", [InputSpec(1, 3, 7, 5), InputSpec(2, 3, 3, 1)]) { t, v in
+        try t.conv2d(v[0], weight: v[1], bias: nil, padding: (1, 0))
+    },
+    OpCase("maxPool2d k3 s2", [InputSpec(2, 3, 9, 8, fill: .distinct)]) { t, v in try t.maxPool2d(v[0], kernel: (3, 3), stride: (2, 2)) },
+    OpCase("maxPool2d k3 s1 p1", [InputSpec(1, 2, 5, 6, fill: .distinct)]) { t, v in
+        try t.maxPool2d(v[0], kernel: (3, 3), stride: (1, 1), padding: (1, 1))
+    },
+    OpCase("avgPool2d k3 s1 p1", [InputSpec(2, 3, 6, 5)]) { t, v in
+        try t.avgPool2d(v[0], kernel: (3, 3), stride: (1, 1), padding: (1, 1))
+    },
+    OpCase("avgPool2d exclude pad", [InputSpec(1, 2, 7, 6)]) { t, v in
+        try t.avgPool2d(v[0], kernel: (3, 3), stride: (2, 2), padding: (1, 1), countIncludePad: false)
+    },
+    OpCase("adaptiveAvgPool2d 1x1", [InputSpec(2, 3, 5, 7)]) { t, v in try t.adaptiveAvgPool2d(v[0], outputSize: (1, 1)) },
+    OpCase("adaptiveAvgPool2d 3x2", [InputSpec(1, 2, 7, 5)]) { t, v in try t.adaptiveAvgPool2d(v[0], outputSize: (3, 2)) },
+    OpCase("concat axis 1", [InputSpec(2, 3, 4), InputSpec(2, 5, 4)]) { t, v in try t.concat([v[0], v[1]], axis: 1) },
+    OpCase("split axis 2", [InputSpec(2, 3, 7)]) { t, v in
+        let parts = try t.split(v[0], sizes: [2, 5], axis: 2)
+        return try t.concat([try t.scale(parts[1], 2), parts[0]], axis: 2)
+    },
+    OpCase("permute", [InputSpec(2, 3, 4, 5)]) { t, v in try t.permute(v[0], [2, 0, 3, 1]) },
+    OpCase("reshape", [InputSpec(2, 3, 4)]) { t, v in try t.gelu(try t.reshape(v[0], Shape(6, 4))) },
+    OpCase("sum axis", [InputSpec(3, 4, 5)]) { t, v in try t.sum(v[0], axis: 1) },
+    OpCase("sum all", [InputSpec(3, 4, 5)]) { t, v in try t.sum(v[0]) },
+    OpCase("mean axis", [InputSpec(3, 4, 5)]) { t, v in try t.mean(v[0], axis: -1) },
+    OpCase("mean all", [InputSpec(4, 5)]) { t, v in try t.mean(v[0]) },
+    OpCase("dropout", [InputSpec(6, 7)]) { t, v in try t.dropout(v[0], p: 0.3, seed: 1234) },
+]
