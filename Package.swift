@@ -35,7 +35,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "TestSupport", dependencies: ["Kernels", "SafeTensors"], path: "Tests/TestSupport"),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SafeTensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TestSupport"]),
     ]

@@ -84,7 +84,7 @@ public struct SafeTensorsFile {
                 throw fail("tensor \(key): missing shape or data_offsets")
             }
             let shape = try shapeAny.map { v -> Int in
-                guard let i = (v as? NSNumber)?.intValue, i >= 0, !(v is Bool) else { throw fail("tensor \(key): bad shape \(shapeAny)") }
+                guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw fail("tensor \(key): bad shape \(shapeAny)") }
                 return i
             }
             let offs = try offAny.map { v -> Int in

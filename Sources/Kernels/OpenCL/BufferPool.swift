@@ -33,7 +33,7 @@ final class BufferPool {
     /// Rounds a size up so near-equal requests share buckets (at most 1/8 waste).
     static func bucket(_ bytes: Int) -> Int {
         let b = max(bytes, 256)
-        let step = max(256, (1 << (Int.bitWidth - (b - 1).leadingZeroBitCount)) / 8)
+        let step = max(256, (1 << (Int.bitWidth - 1 - b.leadingZeroBitCount)) / 8)
         return (b + step - 1) / step * step
     }
 

@@ -1,0 +1,124 @@
+import Foundation
+import TestSupport
+import XCTest
+
+@testable import Kernels
+
+/// The OpenCL host layer: discovery, errors, program cache, buffer pool, profiling, transfers.
+final class OpenCLHostTests: XCTestCase {
+    func testDevicesAreListed() throws {
+        let devices = try listOpenCLDevices()
+        if devices.isEmpty { _ = try TestBackends.openCL() }  // fails under CI, skips elsewhere
+        for d in devices {
+            print("found \(d)")
+            XCTAssertFalse(d.name.isEmpty)
+            XCTAssertGreaterThan(d.globalMemoryBytes, 0)
+            XCTAssertGreaterThan(d.computeUnits, 0)
+            XCTAssertTrue(d.version.hasPrefix("OpenCL"), d.version)
+        }
+    }
+
+    func testMissingDeviceIsAnErrorListingWhatExists() throws {
+        _ = try TestBackends.openCL()
+        XCTAssertThrowsError(try OpenCLBackend(index: 99)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("opencl:99"), text)
+            XCTAssertTrue(text.contains("opencl:0"), text)
+        }
+    }
+
+    func testDeviceSpecifierParsing() throws {
+        XCTAssertEqual(try DeviceSpecifier(parsing: "cpu"), .cpu)
+        XCTAssertEqual(try DeviceSpecifier(parsing: "opencl"), .opencl(index: 0))
+        XCTAssertEqual(try DeviceSpecifier(parsing: "OpenCL:2"), .opencl(index: 2))
+        XCTAssertThrowsError(try DeviceSpecifier(parsing: "cuda"))
+        XCTAssertThrowsError(try DeviceSpecifier(parsing: "opencl:-1"))
+        XCTAssertEqual(try DeviceSpecifier.resolve(nil, environment: ["SWINLIVER_DEVICE": "cpu"]), .cpu)
+        XCTAssertEqual(try DeviceSpecifier.resolve("opencl:1", environment: ["SWINLIVER_DEVICE": "cpu"]), .opencl(index: 1))
+    }
+
+    func testOutOfMemoryNamesTheTensor() throws {
+        let cl = try TestBackends.openCL()
+        XCTAssertThrowsError(try cl.allocate(Shape(1 << 20, 1 << 20), name: "giant activation")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("out of device memory"), text)
+            XCTAssertTrue(text.contains("giant activation"), text)
+            XCTAssertTrue(text.contains("MiB"), text)
+        }
+    }
+
+    func testForeignTensorIsRejected() throws {
+        let cl = try TestBackends.openCL()
+        let onCPU = try CPUBackend().zeros(Shape(4), name: "cpu tensor")
+        XCTAssertThrowsError(try cl.download(onCPU)) { XCTAssertTrue("\($0)".contains("cpu tensor")) }
+        let other = try TestBackends.openCL()
+        let t = try other.zeros(Shape(4), name: "other context")
+        XCTAssertThrowsError(try cl.apply(.relu, t)) { XCTAssertTrue("\($0)".contains("other context")) }
+    }
+
+    func testBuildFailureCarriesTheLog() throws {
+        _ = try TestBackends.openCL()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swinliver-badkernels-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "__kernel void fill(__global float* y, const float v, const int n) { y[0] = undefined_name; }"
+            .write(to: dir.appendingPathComponent("elementwise.cl"), atomically: true, encoding: .utf8)
+        let cl = try OpenCLBackend(cacheDirectory: nil, kernelDirectory: dir)
+        let t = try cl.allocate(Shape(3), name: "t")
+        XCTAssertThrowsError(try cl.fill(t, value: 1)) { error in
+            guard let e = error as? KernelBuildError else { return XCTFail("expected KernelBuildError, got \(error)") }
+            XCTAssertEqual(e.program, "elementwise")
+            XCTAssertTrue(e.log.contains("undefined_name"), e.log)
+        }
+    }
+
+    func testProgramBinariesAreCachedOnDisk() throws {
+        _ = try TestBackends.openCL()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swinliver-cache-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for round in 0..<2 {
+            let cl = try OpenCLBackend(cacheDirectory: dir)
+            let t = try cl.full(Shape(5), value: 2, name: "t")
+            XCTAssertEqual(try cl.download(try cl.apply(.scale(3), t)), [Float](repeating: 6, count: 5), "round \(round)")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        XCTAssertTrue(files.contains { $0.hasPrefix("elementwise-") && $0.hasSuffix(".bin") }, "\(files)")
+    }
+
+    func testProfilingCollectsEventsPerKernel() throws {
+        let cl = try TestBackends.openCL(profiling: true)
+        let a = try cl.full(Shape(33, 17), value: 1, name: "a")
+        let b = try cl.full(Shape(17, 9), value: 2, name: "b")
+        _ = try cl.apply(.relu, try cl.matmul(a, b))
+        let profile = try cl.profile()
+        let names = Set(profile.map(\.name))
+        XCTAssertTrue(names.isSuperset(of: ["fill", "unary_forward", "clblast_sgemm"]), "\(names)")
+        XCTAssertTrue(profile.allSatisfy { $0.calls > 0 })
+    }
+
+    func testOpsDoNotTouchTheHostAndBuffersAreReused() throws {
+        for backend in [CPUBackend() as Backend, try TestBackends.openCL()] {
+            let x = try backend.upload((0..<60).map(Float.init), shape: Shape(3, 4, 5), name: "x")
+            let base = backend.memory
+            var peak = 0
+            for _ in 0..<20 {
+                let (y, _) = try backend.layerNorm(try backend.apply(.gelu, x), gamma: nil, beta: nil)
+                _ = try backend.sum(try backend.permute(y, [2, 0, 1]), axis: 0)
+                peak = max(peak, backend.memory.bytesInUse)
+            }
+            let after = backend.memory
+            XCTAssertEqual(after.uploads, base.uploads, backend.deviceName)
+            XCTAssertEqual(after.downloads, base.downloads, backend.deviceName)
+            XCTAssertEqual(after.bytesInUse, base.bytesInUse, "\(backend.deviceName): every temporary was released")
+            XCTAssertLessThan(after.peakBytes, base.bytesInUse + 20 * 4096, backend.deviceName)
+        }
+    }
+
+    func testBucketsBoundTheWaste() {
+        for bytes in [1, 255, 256, 257, 1000, 4096, 4097, 1 << 20, (1 << 20) + 1, 123_456_789] {
+            let b = BufferPool.bucket(bytes)
+            XCTAssertGreaterThanOrEqual(b, bytes)
+            XCTAssertLessThanOrEqual(Double(b), max(256, Double(bytes) * 1.125 + 256), "\(bytes)")
+        }
+    }
+}
