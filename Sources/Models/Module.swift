@@ -1,0 +1,92 @@
+import Autograd
+import Kernels
+
+/// A trainable tensor with its checkpoint key (the last component, e.g. "weight"; the module tree
+/// supplies the prefix, e.g. "swinViT.patch_embed.proj.").
+public final class Parameter {
+    public internal(set) var value: Tensor
+    private var binding: (tape: ObjectIdentifier, variable: Variable)?
+
+    public init(_ value: Tensor) { self.value = value }
+
+    /// The parameter as a leaf of `tape` (one Variable per tape, so gradients gather in one place).
+    public func on(_ tape: Tape) -> Variable {
+        if let b = binding, b.tape == ObjectIdentifier(tape) { return b.variable }
+        let v = tape.parameter(value)
+        binding = (ObjectIdentifier(tape), v)
+        return v
+    }
+
+    /// The gradient from the last `tape.backward`, if this parameter took part.
+    public var grad: Tensor? { binding?.variable.grad }
+
+    /// Replaces the value (a loaded checkpoint, an optimiser step); drops the tape binding.
+    public func assign(_ t: Tensor) throws {
+        try Check.shape(t, value.shape, "assign \(value.name)")
+        value = t
+        binding = nil
+    }
+}
+
+/// A non-trainable tensor saved with the model (BatchNorm running statistics).
+public final class Buffer {
+    public internal(set) var value: Tensor
+    public init(_ value: Tensor) { self.value = value }
+    public func assign(_ t: Tensor) throws {
+        try Check.shape(t, value.shape, "assign \(value.name)")
+        value = t
+    }
+}
+
+/// A node of the model tree. Keys follow PyTorch's `state_dict()`: a module's parameters are
+/// named `<child path>.<name>` with the child names of the Python class.
+public protocol Module: AnyObject {
+    /// Direct parameters, by local name ("weight", "bias").
+    var parameters: [(String, Parameter)] { get }
+    /// Direct buffers, by local name ("running_mean").
+    var buffers: [(String, Buffer)] { get }
+    /// Sub-modules, by attribute name ("conv", "bn", "0").
+    var children: [(String, Module)] { get }
+}
+
+extension Module {
+    public var parameters: [(String, Parameter)] { [] }
+    public var buffers: [(String, Buffer)] { [] }
+    public var children: [(String, Module)] { [] }
+
+    /// Every parameter of the tree with its full key, in definition order.
+    public func namedParameters(prefix: String = "") -> [(String, Parameter)] {
+        parameters.map { (prefix + $0.0, $0.1) }
+            + children.flatMap { $0.1.namedParameters(prefix: prefix + $0.0 + ".") }
+    }
+
+    public func namedBuffers(prefix: String = "") -> [(String, Buffer)] {
+        buffers.map { (prefix + $0.0, $0.1) } + children.flatMap { $0.1.namedBuffers(prefix: prefix + $0.0 + ".") }
+    }
+
+    public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.1.value.count } }
+}
+
+/// PyTorch's default initialisation for Linear and Conv weights and biases:
+/// U(−1/√fan_in, 1/√fan_in) (kaiming_uniform with a = √5 gives the same bound).
+public struct Initializer {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+
+    public mutating func uniform(_ count: Int, bound: Float) -> [Float] {
+        (0..<count).map { _ in (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * bound }
+    }
+
+    /// A parameter of `shape` drawn from U(−1/√fanIn, 1/√fanIn).
+    public mutating func parameter(_ shape: Shape, fanIn: Int, on backend: Backend, name: String) throws -> Parameter {
+        Parameter(try backend.upload(uniform(shape.count, bound: 1 / Float(max(fanIn, 1)).squareRoot()), shape: shape, name: name))
+    }
+}
