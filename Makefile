@@ -1,0 +1,36 @@
+# SwinLiver: `make test` and `make demo` do everything on a fresh Debian/Ubuntu machine.
+SWIFT ?= swift
+RELEASE_FLAGS = -c release -Xswiftc -enforce-exclusivity=unchecked
+
+.PHONY: all setup kernels build release test demo bench clean
+
+all: build
+
+setup:
+	scripts/setup
+
+# Re-embed kernels/*.cl into Sources/Kernels/Generated/KernelSources.swift (no-op when current).
+kernels:
+	scripts/embed-kernels
+
+build: setup kernels
+	$(SWIFT) build
+
+release: setup kernels
+	$(SWIFT) build $(RELEASE_FLAGS) --product swinliver
+
+# Every test on both backends; OpenCL must be present (PoCL on a CPU-only machine).
+test: setup kernels
+	$(SWIFT) build --build-tests
+	OPENCL_REQUIRED=1 $(SWIFT) test --skip-build
+
+# Until training lands: list the devices and run the ops benchmark.
+demo: release
+	.build/release/swinliver devices
+	.build/release/swinliver bench ops
+
+bench: release
+	.build/release/swinliver bench ops
+
+clean:
+	rm -rf .build
