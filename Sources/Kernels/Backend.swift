@@ -1,3 +1,5 @@
+import Foundation
+
 /// A device that owns tensors and runs the raw kernels. Two implementations: `CPUBackend`
 /// (plain Swift + OpenBLAS, the reference) and `OpenCLBackend` (kernels/*.cl + CLBlast).
 ///
@@ -70,6 +72,10 @@ public protocol Backend: AnyObject {
     func avgPool2dBackward(dy: Tensor, geometry: PoolGeometry, countIncludePad: Bool, dx: Tensor) throws
     func adaptiveAvgPool2d(x: Tensor, geometry: PoolGeometry, y: Tensor) throws
     func adaptiveAvgPool2dBackward(dy: Tensor, geometry: PoolGeometry, dx: Tensor) throws
+
+    // MARK: optimiser (Ops/Optimizer.swift)
+    /// One AdamW update of p, m, v in place from g (PyTorch's arithmetic; see kernels/optim.cl).
+    func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper: AdamWHyper, step: Int) throws
 
     // MARK: layout (Ops/Layout.swift)
     /// y = x with axes permuted: y's axis k is x's axis perm[k].
@@ -204,5 +210,23 @@ public struct PoolGeometry: Sendable, Equatable {
     public static func == (l: PoolGeometry, r: PoolGeometry) -> Bool {
         l.planes == r.planes && l.input == r.input && l.output == r.output && l.kernel == r.kernel
             && l.stride == r.stride && l.padding == r.padding
+    }
+}
+
+/// AdamW hyper-parameters (PyTorch defaults except the weight decay, which MONAI's recipes set).
+public struct AdamWHyper: Sendable, Equatable, Codable {
+    public var lr: Float
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var eps: Float = 1e-8
+    public var weightDecay: Float = 1e-5
+
+    public init(lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 1e-5) {
+        self.lr = lr; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
+    }
+
+    /// Bias corrections for step t (1-based), computed in Double as PyTorch does on the host.
+    func corrections(step: Int) -> (bc1: Float, bc2Sqrt: Float) {
+        (Float(1 - pow(Double(beta1), Double(step))), Float((1 - pow(Double(beta2), Double(step))).squareRoot()))
     }
 }

@@ -315,6 +315,29 @@ __kernel void norm_column_param_grads(__global const float* x, __global const fl
     dbeta[c] = h;
 }
 """#,
+        "optim": #"""
+// Optimiser updates on flat parameter buffers. One work-item per element.
+// CPU reference: Sources/Kernels/CPU/Optim+CPU.swift.
+
+// torch.optim.AdamW (foreach=False), step t already counted:
+//   p *= 1 - lr·wd;  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
+//   p -= (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + eps)
+// bc1 = 1 − β1^t and bc2_sqrt = sqrt(1 − β2^t) come from the host.
+__kernel void adamw_step(__global float* p, __global const float* g, __global float* m, __global float* v,
+                         const int n, const float lr, const float beta1, const float beta2, const float eps,
+                         const float weight_decay, const float bc1, const float bc2_sqrt) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float gi = g[i];
+    float pi = p[i] * (1.0f - lr * weight_decay);
+    const float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+    const float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    pi -= (lr / bc1) * mi / (sqrt(vi) / bc2_sqrt + eps);
+    p[i] = pi;
+}
+"""#,
         "pool": #"""
 // 2D pooling over planes (N*C, H, W) -> (N*C, Ho, Wo). Backward passes gather (no atomics).
 // CPU reference: Sources/Kernels/CPU/Pool+CPU.swift.

@@ -8,6 +8,7 @@ enum KernelName: String, CaseIterable {
     case max_pool2d_forward, max_pool2d_backward, avg_pool2d_forward, avg_pool2d_backward
     case adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward
     case permute, copy_block
+    case adamw_step
 
     var program: String {
         switch self {
@@ -20,6 +21,7 @@ enum KernelName: String, CaseIterable {
         case .max_pool2d_forward, .max_pool2d_backward, .avg_pool2d_forward, .avg_pool2d_backward,
              .adaptive_avg_pool2d_forward, .adaptive_avg_pool2d_backward: "pool"
         case .permute, .copy_block: "layout"
+        case .adamw_step: "optim"
         }
     }
 }
