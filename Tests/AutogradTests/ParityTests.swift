@@ -55,3 +55,45 @@ final class ParityTests: XCTestCase {
         XCTAssertTrue(a.allSatisfy { $0 == 0 || abs($0 - 1 / 0.75) < 1e-6 })
     }
 }
+
+/// Parity on seeded random shapes (odd, non-power-of-two sizes) for the shape-sensitive kernels.
+final class RandomShapeParityTests: XCTestCase {
+    func testRandomShapes() throws {
+        let cpu = CPUBackend()
+        let cl = try TestBackends.openCL()
+        var rng = TestRandom(seed: 2026)
+        func r(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.next() % UInt64(hi - lo + 1)) }
+        var cases: [OpCase] = []
+        for _ in 0..<4 {
+            let (m, n, k, b) = (r(1, 70), r(1, 70), r(1, 70), r(1, 5))
+            cases.append(OpCase("bmm \(b)×\(m)×\(k)×\(n)", [InputSpec(b, m, k), InputSpec(b, k, n)]) { t, v in try t.matmul(v[0], v[1]) })
+            let (rows, cols) = (r(1, 300), r(2, 130))
+            cases.append(OpCase("layerNorm \(rows)×\(cols)", [InputSpec(rows, cols), InputSpec(cols), InputSpec(cols)]) { t, v in
+                try t.layerNorm(v[0], weight: v[1], bias: v[2])
+            })
+            cases.append(OpCase("softmax \(rows)×\(cols)", [InputSpec(rows, cols)]) { t, v in try t.softmax(v[0]) })
+            let (c, o, d, h, w) = (r(1, 5), r(1, 6), r(3, 9), r(3, 9), r(3, 11))
+            let (kk, s) = ([1, 2, 3][r(0, 2)], r(1, 2))
+            let p = kk == 3 ? r(0, 1) : 0
+            cases.append(OpCase("conv3d (\(c),\(d),\(h),\(w)) k\(kk) s\(s) p\(p) →\(o)",
+                                [InputSpec(2, c, d, h, w), InputSpec(o, c, kk, kk, kk), InputSpec(o)]) { t, v in
+                try t.conv3d(v[0], weight: v[1], bias: v[2], options: .init(stride: s, padding: p))
+            })
+            cases.append(OpCase("instanceNorm (\(c),\(d),\(h),\(w))", [InputSpec(2, c, d, h, w)]) { t, v in
+                try t.instanceNorm(v[0], weight: nil, bias: nil)
+            })
+            let (ph, pw) = (r(3, 20), r(3, 20))
+            cases.append(OpCase("maxPool2d (\(c),\(ph),\(pw))", [InputSpec(2, c, ph, pw, fill: .distinct)]) { t, v in
+                try t.maxPool2d(v[0], kernel: (3, 3), stride: (2, 2))
+            })
+        }
+        for (i, c) in cases.enumerated() {
+            let values = c.values(seed: UInt64(500 + i))
+            let upstream = { (s: Shape) -> [Float] in var g = TestRandom(seed: 11); return g.normals(s.count) }
+            let ref = try c.run(on: cpu, values: values, upstream: upstream)
+            let got = try c.run(on: cl, values: values, upstream: upstream)
+            assertClose(got.output, ref.output, rel: 1e-5, "\(c.name): forward")
+            for k in 0..<ref.grads.count { assertClose(got.grads[k], ref.grads[k], rel: 1e-5, "\(c.name): gradient \(k)") }
+        }
+    }
+}

@@ -65,6 +65,7 @@ final class OpenCLHostTests: XCTestCase {
             .write(to: dir.appendingPathComponent("elementwise.cl"), atomically: true, encoding: .utf8)
         let cl = try OpenCLBackend(cacheDirectory: nil, kernelDirectory: dir)
         let t = try cl.allocate(Shape(3), name: "t")
+        print("note: the OpenCL compiler error printed next is this test's deliberately broken kernel")
         XCTAssertThrowsError(try cl.fill(t, value: 1)) { error in
             guard let e = error as? KernelBuildError else { return XCTFail("expected KernelBuildError, got \(error)") }
             XCTAssertEqual(e.program, "elementwise")
