@@ -73,6 +73,20 @@ public protocol Backend: AnyObject {
     func adaptiveAvgPool2d(x: Tensor, geometry: PoolGeometry, y: Tensor) throws
     func adaptiveAvgPool2dBackward(dy: Tensor, geometry: PoolGeometry, dx: Tensor) throws
 
+    // MARK: Swin transformer (Ops/Swin.swift), channels-last
+    /// windows (B·nW, N, C) ← x (B, D, H, W, C): pad, roll by −shift, partition.
+    func windowPartition(x: Tensor, geometry: WindowGeometry, windows: Tensor) throws
+    /// x (B, D, H, W, C) ← windows: the inverse (window_reverse, roll by +shift, crop).
+    func windowMerge(windows: Tensor, geometry: WindowGeometry, x: Tensor) throws
+    /// y = softmax(scores + table[relIndex] (+ −100 shift mask)) per row; scores (B·nW, heads, N, N).
+    func windowAttentionSoftmax(scores: Tensor, table: Tensor, relIndex: Tensor, indexStride: Int, region: Tensor?,
+                                windowsPerSample: Int, heads: Int, tokens: Int, y: Tensor) throws
+    /// out[t, k] = Σ_{q ∈ [ptr[t], ptr[t+1])} src[k·stride + list[q]]; out (T, K).
+    func indexGatherSum(src: Tensor, ptr: Tensor, list: Tensor, rows: Int, heads: Int, stride: Int, out: Tensor) throws
+    /// MONAI PatchMerging's gather: y (B, ⌈D/2⌉, ⌈H/2⌉, ⌈W/2⌉, 8C) ← x (B, D, H, W, C).
+    func patchMerge(x: Tensor, dims: (b: Int, d: Int, h: Int, w: Int, c: Int), y: Tensor) throws
+    func patchMergeBackward(dy: Tensor, dims: (b: Int, d: Int, h: Int, w: Int, c: Int), dx: Tensor) throws
+
     // MARK: optimiser (Ops/Optimizer.swift)
     /// One AdamW update of p, m, v in place from g (PyTorch's arithmetic; see kernels/optim.cl).
     func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper: AdamWHyper, step: Int) throws
@@ -229,4 +243,27 @@ public struct AdamWHyper: Sendable, Equatable, Codable {
     func corrections(step: Int) -> (bc1: Float, bc2Sqrt: Float) {
         (Float(1 - pow(Double(beta1), Double(step))), Float((1 - pow(Double(beta2), Double(step))).squareRoot()))
     }
+}
+
+/// A Swin stage's window layout for channels-last x (batch, d, h, w, channels).
+public struct WindowGeometry: Sendable, Equatable {
+    public var batch: Int, channels: Int
+    public var size: [Int]     // (D, H, W)
+    public var window: [Int]   // clipped per axis to the size (MONAI get_window_size)
+    public var shift: [Int]    // 0 on axes where size <= window
+
+    /// MONAI's get_window_size: an axis no larger than the window uses its size and no shift.
+    public init(batch: Int, size: [Int], channels: Int, window: [Int], shift: [Int]) {
+        self.batch = batch
+        self.channels = channels
+        self.size = size
+        self.window = zip(size, window).map { $0 <= $1 ? $0 : $1 }
+        self.shift = (0..<3).map { size[$0] <= window[$0] ? 0 : shift[$0] }
+    }
+
+    /// Sizes padded up to a multiple of the window.
+    public var padded: [Int] { (0..<3).map { (size[$0] + window[$0] - 1) / window[$0] * window[$0] } }
+    public var windowsPerSample: Int { (0..<3).reduce(1) { $0 * padded[$1] / window[$1] } }
+    public var tokens: Int { window.reduce(1, *) }
+    public var isShifted: Bool { shift.contains { $0 > 0 } }
 }

@@ -158,4 +158,22 @@ let opCases: [OpCase] = [
     OpCase("mean axis", [InputSpec(3, 4, 5)]) { t, v in try t.mean(v[0], axis: -1) },
     OpCase("mean all", [InputSpec(4, 5)]) { t, v in try t.mean(v[0]) },
     OpCase("dropout", [InputSpec(6, 7)]) { t, v in try t.dropout(v[0], p: 0.3, seed: 1234) },
+    OpCase("windowPartition shifted, padded", [InputSpec(2, 5, 6, 9, 3)]) { t, v in
+        try t.windowPartition(v[0], WindowGeometry(batch: 2, size: [5, 6, 9], channels: 3, window: [3, 3, 4], shift: [1, 1, 2]))
+    },
+    OpCase("windowMerge clipped", [InputSpec(1 * 2, 24, 2)]) { t, v in
+        // size (2, 3, 7): depth and height clip the window to (2, 3) with no shift; width pads 7 → 8.
+        try t.windowMerge(v[0], WindowGeometry(batch: 1, size: [2, 3, 7], channels: 2, window: [4, 4, 4], shift: [2, 2, 2]))
+    },
+    OpCase("patchMerge odd", [InputSpec(1, 3, 4, 5, 2)]) { t, v in try t.patchMerge(v[0]) },
+    OpCase("windowAttentionSoftmax shifted", [InputSpec(8 * 2, 8, 8), InputSpec(27, 2)]) { t, v in
+        let g = WindowGeometry(batch: 1, size: [3, 4, 4], channels: 4, window: [2, 2, 2], shift: [1, 1, 1])
+        let k = try WindowAttentionConstants(geometry: g, fullWindow: [2, 2, 2], backend: t.backend)
+        return try t.windowAttentionSoftmax(v[0], table: v[1], constants: k, heads: 2)
+    },
+    OpCase("windowAttentionSoftmax clipped", [InputSpec(2 * 3, 18, 18), InputSpec(125, 3)]) { t, v in
+        let g = WindowGeometry(batch: 2, size: [2, 3, 3], channels: 6, window: [5, 5, 5], shift: [2, 2, 2])
+        let k = try WindowAttentionConstants(geometry: g, fullWindow: [3, 3, 3], backend: t.backend)
+        return try t.windowAttentionSoftmax(v[0], table: try t.reshape(v[1], Shape(125, 3)), constants: k, heads: 3)
+    },
 ]

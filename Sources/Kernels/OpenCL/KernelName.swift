@@ -9,6 +9,7 @@ enum KernelName: String, CaseIterable {
     case adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward
     case permute, copy_block
     case adamw_step
+    case window_partition, window_merge, window_attention_softmax, index_gather_sum, patch_merge, patch_merge_backward
 
     var program: String {
         switch self {
@@ -22,6 +23,8 @@ enum KernelName: String, CaseIterable {
              .adaptive_avg_pool2d_forward, .adaptive_avg_pool2d_backward: "pool"
         case .permute, .copy_block: "layout"
         case .adamw_step: "optim"
+        case .window_partition, .window_merge, .window_attention_softmax, .index_gather_sum, .patch_merge,
+             .patch_merge_backward: "swin"
         }
     }
 }
