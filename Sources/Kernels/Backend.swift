@@ -246,7 +246,7 @@ public struct AdamWHyper: Sendable, Equatable, Codable {
 }
 
 /// A Swin stage's window layout for channels-last x (batch, d, h, w, channels).
-public struct WindowGeometry: Sendable, Equatable {
+public struct WindowGeometry: Sendable, Hashable {
     public var batch: Int, channels: Int
     public var size: [Int]     // (D, H, W)
     public var window: [Int]   // clipped per axis to the size (MONAI get_window_size)

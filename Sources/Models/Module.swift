@@ -1,5 +1,7 @@
 import Autograd
+import Foundation
 import Kernels
+import SafeTensors
 
 /// A trainable tensor with its checkpoint key (the last component, e.g. "weight"; the module tree
 /// supplies the prefix, e.g. "swinViT.patch_embed.proj.").
@@ -28,10 +30,15 @@ public final class Parameter {
     }
 }
 
-/// A non-trainable tensor saved with the model (BatchNorm running statistics).
+/// A non-trainable tensor saved with the model (BatchNorm running statistics, MONAI's
+/// relative_position_index). `fileType` is the dtype it is written as (I64 for integer buffers).
 public final class Buffer {
     public internal(set) var value: Tensor
-    public init(_ value: Tensor) { self.value = value }
+    public let fileType: DType
+    public init(_ value: Tensor, fileType: DType = .F32) {
+        self.value = value
+        self.fileType = fileType
+    }
     public func assign(_ t: Tensor) throws {
         try Check.shape(t, value.shape, "assign \(value.name)")
         value = t
@@ -88,5 +95,18 @@ public struct Initializer {
     /// A parameter of `shape` drawn from U(−1/√fanIn, 1/√fanIn).
     public mutating func parameter(_ shape: Shape, fanIn: Int, on backend: Backend, name: String) throws -> Parameter {
         Parameter(try backend.upload(uniform(shape.count, bound: 1 / Float(max(fanIn, 1)).squareRoot()), shape: shape, name: name))
+    }
+}
+
+extension Initializer {
+    /// N(0, std²) truncated to ±2 (timm's trunc_normal_, which MONAI's Swin blocks use).
+    public mutating func truncatedNormal(_ count: Int, std: Float) -> [Float] {
+        (0..<count).map { _ in
+            while true {
+                let u = max(Float(next() >> 40) / Float(1 << 24), 1e-7), v = Float(next() >> 40) / Float(1 << 24)
+                let z = (-2 * log(u)).squareRoot() * cos(2 * .pi * v) * std
+                if abs(z) <= 2 { return z }
+            }
+        }
     }
 }

@@ -52,7 +52,16 @@ extension Module {
     /// Writes parameters and buffers under their PyTorch keys (F32; counters as I64).
     public func stateDict(into writer: inout SafeTensorsWriter, prefix: String = "", backend: Backend) throws {
         for (k, p) in namedParameters(prefix: prefix) { try writer.add(k, try backend.download(p.value), shape: p.value.shape.dims) }
-        for (k, b) in namedBuffers(prefix: prefix) { try writer.add(k, try backend.download(b.value), shape: b.value.shape.dims) }
+        for (k, b) in namedBuffers(prefix: prefix) {
+            let values = try backend.download(b.value)
+            if b.fileType == .I64 {
+                var bytes = Data(capacity: values.count * 8)
+                for v in values { withUnsafeBytes(of: Int64(v).littleEndian) { bytes.append(contentsOf: $0) } }
+                try writer.addRaw(k, dtype: .I64, shape: b.value.shape.dims, bytes: bytes)
+            } else {
+                try writer.add(k, values, shape: b.value.shape.dims)
+            }
+        }
         for (k, bn) in namedBatchNorms(prefix: prefix) {
             var v = Int64(bn.batchesTracked).littleEndian
             try writer.addRaw(k + "num_batches_tracked", dtype: .I64, shape: [], bytes: withUnsafeBytes(of: &v) { Data($0) })
