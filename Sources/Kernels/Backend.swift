@@ -87,6 +87,15 @@ public protocol Backend: AnyObject {
     func patchMerge(x: Tensor, dims: (b: Int, d: Int, h: Int, w: Int, c: Int), y: Tensor) throws
     func patchMergeBackward(dy: Tensor, dims: (b: Int, d: Int, h: Int, w: Int, c: Int), dx: Tensor) throws
 
+    // MARK: losses (Ops/Losses.swift)
+    /// MONAI DiceCELoss(to_onehot_y, softmax) forward: probs (B, C, S), sums (B·C·3: Σp·y, Σp, Σy),
+    /// loss (3: total, dice part, CE part). labels (B, S) hold class ids.
+    func diceCEForward(logits: Tensor, labels: Tensor, dims: Dims3, options: DiceCEOptions, probs: Tensor,
+                       sums: Tensor, loss: Tensor) throws
+    /// dlogits = upstream[0] · d loss / d logits.
+    func diceCEBackward(probs: Tensor, labels: Tensor, sums: Tensor, upstream: Tensor, dims: Dims3,
+                        options: DiceCEOptions, dlogits: Tensor) throws
+
     // MARK: optimiser (Ops/Optimizer.swift)
     /// One AdamW update of p, m, v in place from g (PyTorch's arithmetic; see kernels/optim.cl).
     func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper: AdamWHyper, step: Int) throws
@@ -266,4 +275,13 @@ public struct WindowGeometry: Sendable, Hashable {
     public var windowsPerSample: Int { (0..<3).reduce(1) { $0 * padded[$1] / window[$1] } }
     public var tokens: Int { window.reduce(1, *) }
     public var isShifted: Bool { shift.contains { $0 > 0 } }
+}
+
+/// DiceCELoss settings (MONAI defaults).
+public struct DiceCEOptions: Sendable, Equatable, Codable {
+    public var smoothNr: Float = 1e-5
+    public var smoothDr: Float = 1e-5
+    public var lambdaDice: Float = 1
+    public var lambdaCE: Float = 1
+    public init() {}
 }

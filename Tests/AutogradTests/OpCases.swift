@@ -158,6 +158,10 @@ let opCases: [OpCase] = [
     OpCase("mean axis", [InputSpec(3, 4, 5)]) { t, v in try t.mean(v[0], axis: -1) },
     OpCase("mean all", [InputSpec(4, 5)]) { t, v in try t.mean(v[0]) },
     OpCase("dropout", [InputSpec(6, 7)]) { t, v in try t.dropout(v[0], p: 0.3, seed: 1234) },
+    OpCase("diceCE loss", [InputSpec(2, 3, 4, 5)]) { t, v in
+        let labels = try t.backend.upload((0..<40).map { Float(($0 * 7 + $0 / 5) % 3) }, shape: Shape(2, 1, 4, 5), name: "labels")
+        return try t.diceCELoss(v[0], labels: labels).loss
+    },
     OpCase("windowPartition shifted, padded", [InputSpec(2, 5, 6, 9, 3)]) { t, v in
         try t.windowPartition(v[0], WindowGeometry(batch: 2, size: [5, 6, 9], channels: 3, window: [3, 3, 4], shift: [1, 1, 2]))
     },

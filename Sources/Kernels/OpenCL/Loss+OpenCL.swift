@@ -1,0 +1,25 @@
+// Launchers for kernels/loss.cl.
+extension OpenCLBackend {
+    public func diceCEForward(logits: Tensor, labels: Tensor, dims: Dims3, options o: DiceCEOptions, probs: Tensor,
+                              sums: Tensor, loss: Tensor) throws {
+        let (B, C, S) = (dims.outer, dims.mid, dims.inner)
+        let ce = try allocate(Shape(B * S), name: "cross-entropy per voxel")
+        try launch(.dice_ce_softmax, global: B * S,
+                   [.buffer(logits), .buffer(labels), .buffer(probs), .buffer(ce), .int(B), .int(C), .int(S)])
+        try launch(.dice_sums, global: B * C * reductionGroupSize, local: reductionGroupSize,
+                   [.buffer(probs), .buffer(labels), .buffer(sums), .int(C), .int(S)])
+        let ceSum = try allocate(Shape(1), name: "cross-entropy sum")
+        try reduceSum(x: ce, dims: Dims3(1, 1, B * S), keep: .middle, y: ceSum)
+        try launch(.dice_ce_finalize, global: 1,
+                   [.buffer(sums), .buffer(ceSum), .buffer(loss), .int(B * C), .int(B * S), .float(o.smoothNr),
+                    .float(o.smoothDr), .float(o.lambdaDice), .float(o.lambdaCE)])
+    }
+
+    public func diceCEBackward(probs: Tensor, labels: Tensor, sums: Tensor, upstream: Tensor, dims: Dims3,
+                               options o: DiceCEOptions, dlogits: Tensor) throws {
+        try launch(.dice_ce_backward, global: dims.outer * dims.inner,
+                   [.buffer(probs), .buffer(labels), .buffer(sums), .buffer(upstream), .buffer(dlogits),
+                    .int(dims.outer), .int(dims.mid), .int(dims.inner), .float(o.smoothNr), .float(o.smoothDr),
+                    .float(o.lambdaDice), .float(o.lambdaCE)])
+    }
+}

@@ -1,0 +1,86 @@
+// MONAI DiceCELoss(to_onehot_y=True, softmax=True): softmax over channels, Dice per (batch, class)
+// with smooth_nr / smooth_dr, mean cross-entropy over voxels; forward and backward.
+// CPU reference: Sources/Kernels/CPU/Loss+CPU.swift. Logits (B, C, S); labels (B, S) class ids as floats.
+
+#ifndef WG
+#define WG 128
+#endif
+
+// probs (B, C, S) = softmax over C; ce (B, S) = −log p[label]. One work-item per voxel.
+__kernel void dice_ce_softmax(__global const float* logits, __global const float* labels, __global float* probs,
+                              __global float* ce, const int B, const int C, const int S) {
+    const int i = get_global_id(0);
+    if (i >= B * S) return;
+    const int b = i / S, s = i % S;
+    const long base = (long)b * C * S + s;
+    float m = -INFINITY;
+    for (int c = 0; c < C; ++c) m = fmax(m, logits[base + (long)c * S]);
+    float sum = 0.0f;
+    for (int c = 0; c < C; ++c) { const float e = exp(logits[base + (long)c * S] - m); probs[base + (long)c * S] = e; sum += e; }
+    const float inv = 1.0f / sum;
+    for (int c = 0; c < C; ++c) probs[base + (long)c * S] *= inv;
+    const int t = (int)labels[i];
+    ce[i] = log(sum) + m - logits[base + (long)t * S];
+}
+
+// Per (b, c): sums[3·bc] = Σ p·y, sums[3·bc+1] = Σ p, sums[3·bc+2] = Σ y. One work-group per (b, c).
+__kernel void dice_sums(__global const float* probs, __global const float* labels, __global float* sums,
+                        const int C, const int S) {
+    __local float a[WG], p[WG], g[WG];
+    const int bc = get_group_id(0), t = get_local_id(0);
+    const int b = bc / C, c = bc % C;
+    float sa = 0.0f, sp = 0.0f, sg = 0.0f;
+    for (int s = t; s < S; s += WG) {
+        const float pr = probs[(long)bc * S + s];
+        const float y = (int)labels[(long)b * S + s] == c ? 1.0f : 0.0f;
+        sa += pr * y; sp += pr; sg += y;
+    }
+    a[t] = sa; p[t] = sp; g[t] = sg;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = WG / 2; w > 0; w >>= 1) {
+        if (t < w) { a[t] += a[t + w]; p[t] += p[t + w]; g[t] += g[t + w]; }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0) { sums[3 * bc] = a[0]; sums[3 * bc + 1] = p[0]; sums[3 * bc + 2] = g[0]; }
+}
+
+// loss[0] = λd·mean_bc(1 − (2I + nr)/(G + P + dr)) + λc·ce_sum/(B·S); loss[1] = dice part; loss[2] = CE part.
+__kernel void dice_ce_finalize(__global const float* sums, __global const float* ce_sum, __global float* loss,
+                               const int BC, const int BS, const float nr, const float dr,
+                               const float lambda_dice, const float lambda_ce) {
+    if (get_global_id(0) != 0) return;
+    float d = 0.0f;
+    for (int k = 0; k < BC; ++k) d += 1.0f - (2.0f * sums[3 * k] + nr) / (sums[3 * k + 1] + sums[3 * k + 2] + dr);
+    d /= (float)BC;
+    const float ce = ce_sum[0] / (float)BS;
+    loss[0] = lambda_dice * d + lambda_ce * ce;
+    loss[1] = d;
+    loss[2] = ce;
+}
+
+// dlogits (B, C, S) = g · [softmax-Jacobian(dDice/dp) + λc·(p − y)/(B·S)], g = upstream[0].
+__kernel void dice_ce_backward(__global const float* probs, __global const float* labels, __global const float* sums,
+                               __global const float* upstream, __global float* dlogits, const int B, const int C,
+                               const int S, const float nr, const float dr, const float lambda_dice,
+                               const float lambda_ce) {
+    const int i = get_global_id(0);
+    if (i >= B * S) return;
+    const int b = i / S, s = i % S;
+    const long base = (long)b * C * S + s;
+    const int t = (int)labels[i];
+    const float wd = lambda_dice / (float)(B * C), wc = lambda_ce / (float)(B * S), g = upstream[0];
+    float dot = 0.0f;
+    for (int c = 0; c < C; ++c) {
+        const int k = b * C + c;
+        const float num = 2.0f * sums[3 * k] + nr, den = sums[3 * k + 1] + sums[3 * k + 2] + dr;
+        const float y = c == t ? 1.0f : 0.0f;
+        const float dp = -wd * (2.0f * y * den - num) / (den * den);
+        dlogits[base + (long)c * S] = dp;
+        dot += dp * probs[base + (long)c * S];
+    }
+    for (int c = 0; c < C; ++c) {
+        const float p = probs[base + (long)c * S];
+        const float y = c == t ? 1.0f : 0.0f;
+        dlogits[base + (long)c * S] = g * (p * (dlogits[base + (long)c * S] - dot) + wc * (p - y));
+    }
+}
