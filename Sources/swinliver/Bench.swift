@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import Kernels
+import Models
+import Train
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print a table.", subcommands: [BenchOps.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print a table.", subcommands: [BenchOps.self, BenchTrain.self])
 }
 
 /// GEMM and Conv3d throughput on every requested backend, side by side.
@@ -93,5 +95,63 @@ enum OpsBenchmark {
             samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         return samples.sorted()[samples.count / 2]
+    }
+}
+
+/// Swin UNETR training steps (DiceCE + AdamW) on random data: time per step, throughput, peak memory,
+/// and on OpenCL the per-kernel device time from profiling events.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Swin UNETR train-step benchmark.")
+
+    @Option(name: .customLong("feature-size")) var featureSize = 48
+    @Option(help: "Cubic ROI edge (a multiple of 32).") var roi = 96
+    @Option var batch = 1
+    @Option(help: "Timed steps after one warm-up step.") var steps = 3
+    @Option(help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else the first OpenCL device, else cpu)")
+    var device: String?
+    @Option(help: "Rows of the per-kernel table.") var top = 15
+
+    func run() throws {
+        let spec = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment)
+        let backend = try spec.makeBackend(profiling: spec != .cpu)
+        let config = SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: featureSize)
+        let model = try SwinUNETR(config, backend: backend)
+        let step = SegmentationStep(model: model, optimizer: AdamW(hyper: AdamWHyper(lr: 1e-4), backend: backend), backend: backend)
+        var rng = Initializer(seed: 1)
+        let n = batch * roi * roi * roi
+        let x = try backend.upload(rng.uniform(n, bound: 1), shape: Shape(batch, 1, roi, roi, roi), name: "x")
+        let y = try backend.upload((0..<n).map { Float(($0 / 97) % 3) }, shape: Shape(batch, 1, roi, roi, roi), name: "y")
+        print("Swin UNETR feature \(featureSize), \(model.parameterCount) parameters, roi \(roi)³, batch \(batch), on \(backend.deviceName)")
+        let warm = DispatchTime.now().uptimeNanoseconds
+        var loss = try backend.download(try step(x: x, y: y))[0]
+        print(String(format: "warm-up step: %.0f ms (includes kernel builds), loss %.4f",
+                     Double(DispatchTime.now().uptimeNanoseconds - warm) / 1e6, loss))
+        if let cl = backend as? OpenCLBackend { _ = try cl.profile(reset: true) }
+        var times: [Double] = []
+        for _ in 0..<max(steps, 1) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let parts = try step(x: x, y: y)
+            try backend.synchronize()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            loss = try backend.download(parts)[0]
+        }
+        let median = times.sorted()[times.count / 2]
+        print("| device | feature | roi | batch | ms/step (median of \(times.count)) | samples/s | peak device memory |")
+        print("|---|---|---|---|---|---|---|")
+        print(String(format: "| %@ | %d | %d | %d | %.0f | %.3f | %.2f GiB |", backend.deviceName, featureSize, roi, batch,
+                     median, Double(batch) / (median / 1000), Double(backend.memory.peakBytes) / 1_073_741_824))
+        print(String(format: "last loss %.4f", loss))
+        if let cl = backend as? OpenCLBackend {
+            let profile = try cl.profile()
+            let total = profile.reduce(0) { $0 + $1.nanoseconds }
+            print("\n| kernel | calls | ms per step | share |")
+            print("|---|---|---|---|")
+            for k in profile.prefix(top) {
+                print(String(format: "| %@ | %d | %.1f | %.1f%% |", k.name, k.calls / times.count,
+                             Double(k.nanoseconds) / 1e6 / Double(times.count), 100 * Double(k.nanoseconds) / Double(max(total, 1))))
+            }
+        } else {
+            print("(per-kernel device times come from OpenCL profiling events: run with --device opencl)")
+        }
     }
 }

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Autograd
+import Foundation
+import Kernels
+import Models
+import SafeTensors
+import Train
+
+struct Debug: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one model call on raw tensors (safetensors in, safetensors out), for checks against PyTorch.",
+        subcommands: [DebugForward.self, DebugStep.self])
+}
+
+/// Options shared by the debug commands.
+struct ModelFileOptions: ParsableArguments {
+    @Option(help: "Weights (.safetensors, MONAI key names).")
+    var weights: String
+    @Option(help: "Model hyper-parameters as JSON (the fixture's config.json or bare constructor args); default: the weights' metadata.")
+    var config: String?
+    @Option(help: "Input tensors (.safetensors) holding `x` (N, C, D, H, W).")
+    var input: String
+    @Option(help: "Where to write the result (.safetensors).")
+    var output: String
+}
+
+func readTensor(_ file: SafeTensorsFile, _ key: String, on backend: Backend) throws -> Tensor {
+    try backend.upload(try file.floats(key), shape: Shape(try file.shape(key)), name: "\(file.name):\(key)")
+}
+
+struct DebugForward: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "forward", abstract: "Swin UNETR forward pass (eval).")
+    @OptionGroup var files: ModelFileOptions
+    @OptionGroup var device: DeviceOptions
+    @Option(help: "Model: swin-unetr (inception-v3 arrives with the classification work).")
+    var model = "swin-unetr"
+    @Flag(help: "Also write hidden_states_out.0..4 and the encoder/decoder outputs under MONAI's names.")
+    var hidden = false
+
+    func run() throws {
+        guard model == "swin-unetr" else {
+            throw ValidationError("--model \(model) is not implemented yet; only swin-unetr is available")
+        }
+        let backend = try device.backend()
+        let net = try SwinUNETRFile.load(URL(fileURLWithPath: files.weights),
+                                         configFile: files.config.map { URL(fileURLWithPath: $0) }, backend: backend)
+        let input = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: files.input))
+        let tape = Tape(backend: backend)
+        let out = try net.forward(tape.input(try readTensor(input, "x", on: backend)), tape: tape)
+        var w = SafeTensorsWriter()
+        func put(_ key: String, _ v: Variable) throws { try w.add(key, try backend.download(v.value), shape: v.shape.dims) }
+        try put("logits", out.logits)
+        if hidden {
+            for (i, h) in out.hiddenStates.enumerated() { try put("hidden_states_out.\(i)", h) }
+            for (name, v) in out.named { try put(name, v) }
+        }
+        try w.write(to: URL(fileURLWithPath: files.output))
+        print("wrote \(files.output): logits \(out.logits.shape) on \(backend.deviceName)")
+    }
+}
+
+struct DebugStep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step", abstract: "One DiceCE + AdamW training step; writes loss, grad.<param>, after_step.<param>.")
+    @OptionGroup var files: ModelFileOptions
+    @OptionGroup var device: DeviceOptions
+    @Option(help: "Labels (.safetensors) holding `y` (N, 1, D, H, W) class ids.")
+    var label: String
+    @Option var lr: Float = 1e-4
+    @Option(name: .customLong("weight-decay")) var weightDecay: Float = 1e-5
+
+    func run() throws {
+        let backend = try device.backend()
+        let net = try SwinUNETRFile.load(URL(fileURLWithPath: files.weights),
+                                         configFile: files.config.map { URL(fileURLWithPath: $0) }, backend: backend)
+        let x = try readTensor(try SafeTensorsFile(contentsOf: URL(fileURLWithPath: files.input)), "x", on: backend)
+        let y = try readTensor(try SafeTensorsFile(contentsOf: URL(fileURLWithPath: label)), "y", on: backend)
+        let step = SegmentationStep(model: net, optimizer: AdamW(hyper: AdamWHyper(lr: lr, weightDecay: weightDecay), backend: backend),
+                                    backend: backend)
+        let parts = try backend.download(try step(x: x, y: y, update: false))
+        var w = SafeTensorsWriter()
+        try w.add("loss", [parts[0]], shape: [])
+        try w.add("dice_part", [parts[1]], shape: [])
+        try w.add("ce_part", [parts[2]], shape: [])
+        let params = net.namedParameters()
+        for (k, p) in params { if let g = p.grad { try w.add("grad." + k, try backend.download(g), shape: g.shape.dims) } }
+        try step.optimizer.update(params)
+        for (k, p) in params { try w.add("after_step." + k, try backend.download(p.value), shape: p.value.shape.dims) }
+        try w.write(to: URL(fileURLWithPath: files.output))
+        print(String(format: "loss %.7f (dice %.7f, ce %.7f) on %@; wrote %@", parts[0], parts[1], parts[2],
+                     backend.deviceName, files.output))
+    }
+}
