@@ -1,37 +1,60 @@
 import Foundation
 
-/// Host memory for the CPU backend.
+/// Host memory for the CPU backend; returned to the pool when the tensor is gone.
 final class CPUStorage: DeviceStorage {
     let pointer: UnsafeMutablePointer<Float>
     let capacity: Int
-    private let onFree: (Int) -> Void
+    private let pool: HostPool
 
-    init(capacity: Int, onFree: @escaping (Int) -> Void) {
+    init(pointer: UnsafeMutablePointer<Float>, capacity: Int, pool: HostPool) {
+        self.pointer = pointer
         self.capacity = capacity
-        pointer = .allocate(capacity: max(capacity, 1))
-        self.onFree = onFree
+        self.pool = pool
     }
 
-    deinit {
-        pointer.deallocate()
-        onFree(capacity * 4)
+    deinit { pool.release(pointer, capacity: capacity) }
+}
+
+/// Size-bucketed reuse of host buffers (the same buckets as the OpenCL pool): without it every op
+/// would map and fault in fresh pages.
+final class HostPool {
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private(set) var stats = MemoryStats()
+
+    func allocate(floats: Int) -> (UnsafeMutablePointer<Float>, Int) {
+        let capacity = BufferPool.bucket(max(floats, 1) * 4) / 4
+        stats.bytesInUse += capacity * 4
+        stats.peakBytes = max(stats.peakBytes, stats.bytesInUse)
+        if var list = free[capacity], let p = list.popLast() {
+            free[capacity] = list
+            return (p, capacity)
+        }
+        return (.allocate(capacity: capacity), capacity)
     }
+
+    func release(_ p: UnsafeMutablePointer<Float>, capacity: Int) {
+        stats.bytesInUse -= capacity * 4
+        free[capacity, default: []].append(p)
+    }
+
+    func countTransfer(upload: Bool) { if upload { stats.uploads += 1 } else { stats.downloads += 1 } }
+
+    deinit { for list in free.values { for p in list { p.deallocate() } } }
 }
 
 /// The reference backend: plain Swift loops, GEMM through OpenBLAS. Every OpenCL kernel is
 /// tested against the matching function in the `+CPU` files next to this one.
 public final class CPUBackend: Backend {
     public var deviceName: String { "cpu" }
-    public private(set) var memory = MemoryStats()
+    private let pool = HostPool()
+    public var memory: MemoryStats { pool.stats }
 
     public init() {}
 
     public func allocate(_ shape: Shape, name: String) throws -> Tensor {
-        let bytes = shape.count * 4
-        memory.bytesInUse += bytes
-        memory.peakBytes = max(memory.peakBytes, memory.bytesInUse)
-        let storage = CPUStorage(capacity: shape.count) { [weak self] freed in self?.memory.bytesInUse -= freed }
-        return Tensor(shape: shape, storage: storage, name: name, owner: ObjectIdentifier(self))
+        let (p, capacity) = pool.allocate(floats: shape.count)
+        return Tensor(shape: shape, storage: CPUStorage(pointer: p, capacity: capacity, pool: pool), name: name,
+                      owner: ObjectIdentifier(self))
     }
 
     public func upload(_ values: [Float], shape: Shape, name: String) throws -> Tensor {
@@ -42,13 +65,13 @@ public final class CPUBackend: Backend {
         values.withUnsafeBufferPointer { src in
             if let base = src.baseAddress { (t.storage as! CPUStorage).pointer.update(from: base, count: values.count) }
         }
-        memory.uploads += 1
+        pool.countTransfer(upload: true)
         return t
     }
 
     public func download(_ tensor: Tensor) throws -> [Float] {
         let p = try ptr(tensor, "download")
-        memory.downloads += 1
+        pool.countTransfer(upload: false)
         return Array(UnsafeBufferPointer(start: p, count: tensor.count))
     }
 

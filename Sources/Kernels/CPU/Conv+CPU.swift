@@ -1,10 +1,13 @@
+import Foundation
+
 extension CPUBackend {
     public func im2col(x: Tensor, xOffset: Int, geometry g: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws {
         let xp = try ptr(x, "im2col") + xOffset, cp = try ptr(col, "im2col")
         let o = g.output, (D, H, W) = g.input
         let ncol = nd * o.h * o.w
-        var r = 0
-        for c in 0..<g.channels {
+        // Channels write disjoint rows of col: split them across the cores.
+        parallelFor(g.channels) { c in
+            var r = c * g.kernelVolume
             for kd in 0..<g.kernel.d {
                 for kh in 0..<g.kernel.h {
                     for kw in 0..<g.kernel.w {
@@ -13,12 +16,24 @@ extension CPUBackend {
                             let id = od * g.stride.d - g.padding.d + kd
                             for oh in 0..<o.h {
                                 let ih = oh * g.stride.h - g.padding.h + kh
-                                let rowOK = id >= 0 && id < D && ih >= 0 && ih < H
-                                let base = ((c * D + id) * H + ih) * W
-                                for ow in 0..<o.w {
-                                    let iw = ow * g.stride.w - g.padding.w + kw
-                                    cp[j] = rowOK && iw >= 0 && iw < W ? xp[base + iw] : 0
-                                    j += 1
+                                let dst = cp + j
+                                j += o.w
+                                guard id >= 0 && id < D && ih >= 0 && ih < H else {
+                                    dst.update(repeating: 0, count: o.w)
+                                    continue
+                                }
+                                let src = xp + ((c * D + id) * H + ih) * W
+                                if g.stride.w == 1 {
+                                    // Contiguous run: zeros where the window leaves the row, a copy in between.
+                                    let lo = max(0, g.padding.w - kw), hi = min(o.w, W + g.padding.w - kw)
+                                    if lo > 0 { dst.update(repeating: 0, count: min(lo, o.w)) }
+                                    if hi > lo { (dst + lo).update(from: src + lo - g.padding.w + kw, count: hi - lo) }
+                                    if hi < o.w { (dst + max(hi, 0)).update(repeating: 0, count: o.w - max(hi, 0)) }
+                                } else {
+                                    for ow in 0..<o.w {
+                                        let iw = ow * g.stride.w - g.padding.w + kw
+                                        dst[ow] = iw >= 0 && iw < W ? src[iw] : 0
+                                    }
                                 }
                             }
                         }
@@ -34,8 +49,9 @@ extension CPUBackend {
         let cp = try ptr(col, "col2im"), dp = try ptr(dx, "col2im") + dxOffset
         let o = g.output, (D, H, W) = g.input
         let ncol = nd * o.h * o.w
-        var r = 0
-        for c in 0..<g.channels {
+        // Each channel folds into its own plane of dx: split channels across the cores.
+        parallelFor(g.channels) { c in
+            var r = c * g.kernelVolume
             for kd in 0..<g.kernel.d {
                 for kh in 0..<g.kernel.h {
                     for kw in 0..<g.kernel.w {

@@ -3,14 +3,17 @@ extension CPUBackend {
         let xp = try ptr(x, "reduceSum"), yp = try ptr(y, "reduceSum")
         switch keep {
         case .middle:
-            for b in 0..<dims.mid {
-                var s: Double = 0
-                for a in 0..<dims.outer {
+            // Row order (a outer) keeps the reads sequential; sums in Double, in a fixed order.
+            var acc = [Double](repeating: 0, count: dims.mid)
+            for a in 0..<dims.outer {
+                for b in 0..<dims.mid {
                     let row = (a * dims.mid + b) * dims.inner
+                    var s: Double = 0
                     for c in 0..<dims.inner { s += Double(xp[row + c]) }
+                    acc[b] += s
                 }
-                yp[b] = Float(s)
             }
+            for b in 0..<dims.mid { yp[b] = Float(acc[b]) }
         case .outer:
             for a in 0..<dims.outer {
                 for c in 0..<dims.inner {

@@ -45,7 +45,9 @@ extension CPUBackend {
         let sp = try ptr(scores, "windowAttention"), tp = try ptr(table, "windowAttention")
         let ip = try ptr(relIndex, "windowAttention"), yp = try ptr(y, "windowAttention")
         let rp = try region.map { try ptr($0, "windowAttention") }
-        for r in 0..<(scores.count / n) {
+        let rows = scores.count / n, chunks = 8
+        parallelFor(chunks) { chunk in
+          for r in stride(from: chunk * rows / chunks, to: (chunk + 1) * rows / chunks, by: 1) {
             let i = r % n, head = (r / n) % heads, w = (r / (n * heads)) % nW
             let o = r * n
             var m = -Float.infinity
@@ -59,6 +61,7 @@ extension CPUBackend {
             for j in 0..<n { let e = exp(yp[o + j] - m); yp[o + j] = e; s += e }
             let inv = 1 / s
             for j in 0..<n { yp[o + j] *= inv }
+          }
         }
     }
 
