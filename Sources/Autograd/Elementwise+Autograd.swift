@@ -53,14 +53,16 @@ extension Tape {
 
     public func sum(_ x: Variable, axis: Int) throws -> Variable {
         let be = backend
+        let shape = x.shape
         return record(try be.sum(x.value, axis: axis), [x]) { dy in
-            [try be.sumBackward(dy: dy, inputShape: x.shape, axis: axis)]
+            [try be.sumBackward(dy: dy, inputShape: shape, axis: axis)]
         }
     }
 
     public func sum(_ x: Variable) throws -> Variable {
         let be = backend
-        return record(try be.sum(x.value), [x]) { dy in [try be.sumBackward(dy: dy, inputShape: x.shape)] }
+        let shape = x.shape
+        return record(try be.sum(x.value), [x]) { dy in [try be.sumBackward(dy: dy, inputShape: shape)] }
     }
 
     public func mean(_ x: Variable, axis: Int) throws -> Variable {

@@ -21,11 +21,12 @@ extension Tape {
     /// torch.split with explicit sizes; each piece's gradient lands in its slice of x's gradient.
     public func split(_ x: Variable, sizes: [Int], axis: Int) throws -> [Variable] {
         let be = backend
+        let shape = x.shape
         let pieces = try be.split(x.value, sizes: sizes, axis: axis)
         return pieces.enumerated().map { i, piece in
             record(piece, [x]) { dy in
                 let parts = try sizes.enumerated().map { j, s in
-                    j == i ? dy : try be.zeros(x.shape.replacing(axis: axis, with: s), name: "split grad")
+                    j == i ? dy : try be.zeros(shape.replacing(axis: axis, with: s), name: "split grad")
                 }
                 return [try be.concat(parts, axis: axis)]
             }

@@ -1,20 +1,36 @@
 import Kernels
 
+/// The gradient slot of a graph value. The tape holds these, not the values, so a forward
+/// activation lives only while the caller or a backward closure that needs it holds it.
+final class GradNode {
+    var grad: Tensor?
+    let requiresGrad: Bool
+    let isLeaf: Bool
+    let shape: Shape
+    let name: String
+
+    init(shape: Shape, name: String, requiresGrad: Bool, isLeaf: Bool) {
+        self.shape = shape
+        self.name = name
+        self.requiresGrad = requiresGrad
+        self.isLeaf = isLeaf
+    }
+}
+
 /// A value in the autograd graph. Leaves (`tape.parameter`, `tape.input(requiresGrad:)`) keep
 /// their gradient in `grad` after `tape.backward`; intermediate gradients are freed as they are used.
 public final class Variable {
     public let value: Tensor
-    public internal(set) var grad: Tensor?
-    public let requiresGrad: Bool
-    let isLeaf: Bool
+    let node: GradNode
 
     init(_ value: Tensor, requiresGrad: Bool, isLeaf: Bool) {
         self.value = value
-        self.requiresGrad = requiresGrad
-        self.isLeaf = isLeaf
+        node = GradNode(shape: value.shape, name: value.name, requiresGrad: requiresGrad, isLeaf: isLeaf)
     }
 
     public var shape: Shape { value.shape }
+    public var requiresGrad: Bool { node.requiresGrad }
+    public var grad: Tensor? { node.grad }
 }
 
 /// Reverse-mode autograd: ops on a `Tape` run forward on its backend at once and record a
@@ -23,8 +39,8 @@ public final class Tape {
     public let backend: Backend
     /// A recorded op: its output, its inputs, and dOutput → dInputs (nil where not needed).
     private struct Record {
-        let output: Variable
-        let inputs: [Variable]
+        let output: GradNode
+        let inputs: [GradNode]
         let backward: (Tensor) throws -> [Tensor?]
     }
     private var records: [Record] = []
@@ -43,7 +59,7 @@ public final class Tape {
     func record(_ output: Tensor, _ inputs: [Variable], backward: @escaping (Tensor) throws -> [Tensor?]) -> Variable {
         let needs = inputs.contains { $0.requiresGrad }
         let v = Variable(output, requiresGrad: needs, isLeaf: false)
-        if needs { records.append(Record(output: v, inputs: inputs, backward: backward)) }
+        if needs { records.append(Record(output: v.node, inputs: inputs.map(\.node), backward: backward)) }
         return v
     }
 
@@ -53,7 +69,7 @@ public final class Tape {
         guard root.requiresGrad else { throw ShapeError(op: "backward", "\(root.value.name) does not depend on any parameter") }
         let g = try seed ?? backend.full(root.shape, value: 1, name: "backward seed")
         try Check.same(g, root.value, "backward seed")
-        try accumulate(root, g)
+        try accumulate(root.node, g)
         for r in records.reversed() {
             guard let dy = r.output.grad else { continue }
             if !r.output.isLeaf { r.output.grad = nil }
@@ -69,10 +85,12 @@ public final class Tape {
     /// Drops every recorded op without running backward (inference, or after an error).
     public func reset() { records.removeAll() }
 
-    public static func zeroGrad(_ variables: [Variable]) { for v in variables { v.grad = nil } }
+    public static func zeroGrad(_ variables: [Variable]) { for v in variables { v.node.grad = nil } }
 
-    private func accumulate(_ v: Variable, _ g: Tensor) throws {
-        try Check.same(g, v.value, "gradient of \(v.value.name)")
+    private func accumulate(_ v: GradNode, _ g: Tensor) throws {
+        guard g.shape == v.shape else {
+            throw ShapeError(op: "backward", "gradient of \(v.name) is \(g.shape), expected \(v.shape)")
+        }
         if let existing = v.grad {
             v.grad = try backend.elementwise(.add, existing, g)
         } else {

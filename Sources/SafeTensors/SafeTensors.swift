@@ -136,6 +136,13 @@ public struct SafeTensorsFile {
     public func floats(_ key: String) throws -> [Float] {
         let t = try info(key)
         let raw = try bytes(key)
+        if t.dtype == .F32 && UInt32(littleEndian: 1) == 1 {
+            // Little-endian host: the bytes are the values.
+            return [Float](unsafeUninitializedCapacity: t.count) { buf, n in
+                _ = raw.copyBytes(to: buf)
+                n = t.count
+            }
+        }
         return raw.withUnsafeBytes { p -> [Float] in
             func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T { T(littleEndian: p.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)) }
             let n = t.count

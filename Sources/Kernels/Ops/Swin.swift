@@ -13,12 +13,13 @@ public struct RelativePositionIndex {
     public init(window: [Int]) {
         self.window = window
         let n = window.reduce(1, *)
-        let coords = (0..<n).map { t in [t / (window[1] * window[2]), (t / window[2]) % window[1], t % window[2]] }
+        let (w0, w1, w2) = (window[0], window[1], window[2])
         var v = [Int](repeating: 0, count: n * n)
         for i in 0..<n {
+            let (di, hi, wi) = (i / (w1 * w2), (i / w2) % w1, i % w2)
             for j in 0..<n {
-                let r = (0..<3).map { coords[i][$0] - coords[j][$0] + window[$0] - 1 }
-                v[i * n + j] = r[0] * (2 * window[1] - 1) * (2 * window[2] - 1) + r[1] * (2 * window[2] - 1) + r[2]
+                let (dj, hj, wj) = (j / (w1 * w2), (j / w2) % w1, j % w2)
+                v[i * n + j] = (di - dj + w0 - 1) * (2 * w1 - 1) * (2 * w2 - 1) + (hi - hj + w1 - 1) * (2 * w2 - 1) + (wi - wj + w2 - 1)
             }
         }
         values = v

@@ -55,8 +55,8 @@ extension Module {
         for (k, b) in namedBuffers(prefix: prefix) {
             let values = try backend.download(b.value)
             if b.fileType == .I64 {
-                var bytes = Data(capacity: values.count * 8)
-                for v in values { withUnsafeBytes(of: Int64(v).littleEndian) { bytes.append(contentsOf: $0) } }
+                let ints = values.map { Int64($0).littleEndian }
+                let bytes = ints.withUnsafeBytes { Data($0) }
                 try writer.addRaw(k, dtype: .I64, shape: b.value.shape.dims, bytes: bytes)
             } else {
                 try writer.add(k, values, shape: b.value.shape.dims)
