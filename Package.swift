@@ -18,12 +18,17 @@ let package = Package(
         // C headers: OpenCL + CLBlast (GPU path) and OpenBLAS's cblas.h (CPU reference GEMM).
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // libnifti behind a small C API (its headers live in /usr/include/nifti on Debian).
+        .target(name: "CNIfTI", cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
+                linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z"), .linkedLibrary("m")]),
         // Tensors, the Backend protocol and its CPU and OpenCL implementations.
         .target(name: "Kernels", dependencies: ["COpenCL", "CBLAS"]),
         // Reverse-mode autograd over the Kernels ops.
         .target(name: "Autograd", dependencies: ["Kernels"]),
         // safetensors reader/writer (weights and golden files).
         .target(name: "SafeTensors"),
+        // 3D medical volumes: NIfTI-1/2 I/O through libnifti (preprocessing follows).
+        .target(name: "Volumes", dependencies: ["CNIfTI"]),
         // Layers and networks built from Autograd ops.
         .target(name: "Models", dependencies: ["Kernels", "Autograd", "SafeTensors"]),
         // Optimisers and the training loop.
@@ -31,11 +36,12 @@ let package = Package(
         .executableTarget(
             name: "swinliver",
             dependencies: [
-                "Kernels", "Autograd", "Models", "Train",
+                "Kernels", "Autograd", "Models", "Train", "Volumes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "TestSupport", dependencies: ["Kernels", "SafeTensors"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "VolumesTests", dependencies: ["Volumes", "SafeTensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TestSupport"]),
     ]

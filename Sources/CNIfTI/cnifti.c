@@ -1,0 +1,93 @@
+#include "cnifti.h"
+#include <nifti2_io.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void to_rows(nifti_dmat44 m, double out[16]) {
+    for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 4; ++c) out[r * 4 + c] = m.m[r][c];
+}
+
+int cnifti_open(const char *path, cnifti_image *out) {
+    memset(out, 0, sizeof(*out));
+    nifti_set_debug_level(0);
+    nifti_image *nim = nifti_image_read(path, 0);
+    if (!nim) return -1;
+    out->handle = nim;
+    out->ndim = nim->ndim;
+    out->dim[0] = nim->nx; out->dim[1] = nim->ny; out->dim[2] = nim->nz; out->dim[3] = nim->nt;
+    out->dim[4] = nim->nu; out->dim[5] = nim->nv; out->dim[6] = nim->nw;
+    out->datatype = nim->datatype;
+    out->nifti_type = nim->nifti_type;
+    out->scl_slope = nim->scl_slope;
+    out->scl_inter = nim->scl_inter;
+    out->qform_code = nim->qform_code;
+    out->sform_code = nim->sform_code;
+    to_rows(nim->qto_xyz, out->qto_xyz);
+    to_rows(nim->sto_xyz, out->sto_xyz);
+    for (int i = 0; i < 8; ++i) out->pixdim[i] = nim->pixdim[i];
+    out->vox_offset = nim->iname_offset;
+    return 0;
+}
+
+/* Reads the voxels with znzlib rather than nifti_image_load, which silently replaces NaN and inf
+   by 0: SwinLiver reports such voxels instead. */
+int cnifti_load(cnifti_image *img) {
+    nifti_image *nim = (nifti_image *)img->handle;
+    if (!nim || !nim->iname) return -1;
+    size_t nbytes = (size_t)nim->nvox * (size_t)nim->nbyper;
+    void *buf = malloc(nbytes > 0 ? nbytes : 1);
+    if (!buf) return -3;
+    znzFile fp = znzopen(nim->iname, "rb", nifti_is_gzfile(nim->iname));
+    if (znz_isnull(fp)) { free(buf); return -1; }
+    int ok = znzseek(fp, (long)nim->iname_offset, SEEK_SET) >= 0 && znzread(buf, 1, nbytes, fp) == nbytes;
+    znzclose(fp);
+    if (!ok) { free(buf); return -2; }
+    if (nim->swapsize > 1 && nim->byteorder != nifti_short_order()) nifti_swap_Nbytes(nim->nvox, nim->swapsize, buf);
+    img->data = buf;
+    return 0;
+}
+
+void cnifti_close(cnifti_image *img) {
+    if (img->handle) nifti_image_free((nifti_image *)img->handle);
+    free(img->data);
+    img->handle = NULL;
+    img->data = NULL;
+}
+
+const char *cnifti_datatype_name(int code) { return nifti_datatype_string(code); }
+
+int cnifti_write(const char *path, const int64_t dims[3], int datatype, const void *data, const double affine[16],
+                 int qform_code, int sform_code) {
+    int64_t d[8] = {3, dims[0], dims[1], dims[2], 1, 1, 1, 1};
+    nifti_image *nim = nifti_make_new_nim(d, datatype, 1);
+    if (!nim) return -1;
+    nim->nifti_type = NIFTI_FTYPE_NIFTI1_1;
+    memcpy(nim->data, data, (size_t)nim->nvox * (size_t)nim->nbyper);
+    nifti_dmat44 m;
+    for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 4; ++c) m.m[r][c] = affine[r * 4 + c];
+    nim->sto_xyz = m;
+    nim->sto_ijk = nifti_dmat44_inverse(m);
+    double qb, qc, qd, qx, qy, qz, dx, dy, dz, qfac;
+    nifti_dmat44_to_quatern(m, &qb, &qc, &qd, &qx, &qy, &qz, &dx, &dy, &dz, &qfac);
+    nim->quatern_b = qb; nim->quatern_c = qc; nim->quatern_d = qd;
+    nim->qoffset_x = qx; nim->qoffset_y = qy; nim->qoffset_z = qz;
+    nim->qfac = qfac;
+    nim->qto_xyz = nifti_quatern_to_dmat44(qb, qc, qd, qx, qy, qz, dx, dy, dz, qfac);
+    nim->qto_ijk = nifti_dmat44_inverse(nim->qto_xyz);
+    nim->dx = nim->pixdim[1] = dx;
+    nim->dy = nim->pixdim[2] = dy;
+    nim->dz = nim->pixdim[3] = dz;
+    nim->pixdim[0] = qfac;
+    nim->qform_code = qform_code;
+    nim->sform_code = sform_code;
+    nim->xyz_units = NIFTI_UNITS_MM;
+    nim->scl_slope = 1;
+    nim->scl_inter = 0;
+    if (nifti_set_filenames(nim, path, 0, 1) != 0) { nifti_image_free(nim); return -2; }
+    nifti_image_write(nim);
+    nifti_image_free(nim);
+    return 0;
+}
