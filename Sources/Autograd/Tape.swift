@@ -45,7 +45,13 @@ public final class Tape {
     }
     private var records: [Record] = []
 
-    public init(backend: Backend) { self.backend = backend }
+    /// False for inference: ops run, nothing is recorded, every activation is freed as soon as it is unused.
+    public let recording: Bool
+
+    public init(backend: Backend, recording: Bool = true) {
+        self.backend = backend
+        self.recording = recording
+    }
 
     /// A leaf that receives a gradient (a model parameter).
     public func parameter(_ t: Tensor) -> Variable { Variable(t, requiresGrad: true, isLeaf: true) }
@@ -57,7 +63,7 @@ public final class Tape {
 
     /// Wraps an op's forward result; records `backward` only when some input needs a gradient.
     func record(_ output: Tensor, _ inputs: [Variable], backward: @escaping (Tensor) throws -> [Tensor?]) -> Variable {
-        let needs = inputs.contains { $0.requiresGrad }
+        let needs = recording && inputs.contains { $0.requiresGrad }
         let v = Variable(output, requiresGrad: needs, isLeaf: false)
         if needs { records.append(Record(output: v.node, inputs: inputs.map(\.node), backward: backward)) }
         return v

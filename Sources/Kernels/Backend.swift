@@ -96,6 +96,16 @@ public protocol Backend: AnyObject {
     func diceCEBackward(probs: Tensor, labels: Tensor, sums: Tensor, upstream: Tensor, dims: Dims3,
                         options: DiceCEOptions, dlogits: Tensor) throws
 
+    // MARK: boxes of (C, D, H, W) volumes (Ops/Boxes.swift): sliding-window inference
+    /// dst[dstOffset...] (C, dst box) = src[srcOffset...] (C, src box) read at +offset; 0 outside src.
+    func boxCopy(src: Tensor, srcOffset: Int, srcBox: [Int], dst: Tensor, dstOffset: Int, dstBox: [Int], channels: Int,
+                 offset: [Int]) throws
+    /// dst (C, box) at `at` += src[srcOffset...] (C, roi) · weight (roi); count (box) at `at` += weight.
+    func boxAccumulate(src: Tensor, srcOffset: Int, roi: [Int], weight: Tensor, dst: Tensor, count: Tensor?,
+                       box: [Int], channels: Int, at: [Int]) throws
+    /// x (C, S) /= count (S)
+    func boxNormalize(x: Tensor, count: Tensor, channels: Int) throws
+
     // MARK: optimiser (Ops/Optimizer.swift)
     /// One AdamW update of p, m, v in place from g (PyTorch's arithmetic; see kernels/optim.cl).
     func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper: AdamWHyper, step: Int) throws

@@ -9,7 +9,7 @@ import Train
 struct Debug: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one model call on raw tensors (safetensors in, safetensors out), for checks against PyTorch.",
-        subcommands: [DebugForward.self, DebugStep.self])
+        subcommands: [DebugForward.self, DebugStep.self, DebugSlidingWindow.self])
 }
 
 /// Options shared by the debug commands.
@@ -89,5 +89,37 @@ struct DebugStep: ParsableCommand {
         try w.write(to: URL(fileURLWithPath: files.output))
         print(String(format: "loss %.7f (dice %.7f, ce %.7f) on %@; wrote %@", parts[0], parts[1], parts[2],
                      backend.deviceName, files.output))
+    }
+}
+
+struct DebugSlidingWindow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sliding-window", abstract: "MONAI sliding_window_inference of Swin UNETR on a raw (N, C, D, H, W) tensor.")
+    @OptionGroup var files: ModelFileOptions
+    @OptionGroup var device: DeviceOptions
+    @Option(help: "Window size, e.g. 96,96,96.") var roi: String = "96,96,96"
+    @Option var overlap: Double = 0.5
+    @Option(help: "gaussian or constant") var mode: String = "gaussian"
+    @Option(name: .customLong("sw-batch")) var swBatch = 1
+    @Option(name: .customLong("sigma-scale")) var sigmaScale = 0.125
+
+    func run() throws {
+        let size = roi.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard size.count == 3 else { throw ValidationError("--roi needs three sizes, e.g. 96,96,96") }
+        guard let m = SlidingWindowOptions.Mode(rawValue: mode) else { throw ValidationError("--mode is gaussian or constant") }
+        let backend = try device.backend()
+        let net = try SwinUNETRFile.load(URL(fileURLWithPath: files.weights),
+                                         configFile: files.config.map { URL(fileURLWithPath: $0) }, backend: backend)
+        let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: files.input))
+        let x = try readTensor(file, file.tensors["x"] != nil ? "x" : "input", on: backend)
+        let options = SlidingWindowOptions(roi: size, overlap: overlap, mode: m, sigmaScale: sigmaScale, batchSize: swBatch)
+        let y = try slidingWindowInference(x, options: options, backend: backend) { windows in
+            let tape = Tape(backend: backend, recording: false)
+            return try net(tape.input(windows), tape: tape).value
+        }
+        var w = SafeTensorsWriter()
+        try w.add("output", try backend.download(y), shape: y.shape.dims)
+        try w.write(to: URL(fileURLWithPath: files.output))
+        print("wrote \(files.output): output \(y.shape) on \(backend.deviceName)")
     }
 }

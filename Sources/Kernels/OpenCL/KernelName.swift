@@ -9,6 +9,7 @@ enum KernelName: String, CaseIterable {
     case adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward
     case permute, copy_block
     case adamw_step
+    case box_copy, box_accumulate, box_normalize
     case dice_ce_softmax, dice_sums, dice_ce_finalize, dice_ce_backward
     case window_partition, window_merge, window_attention_softmax, index_gather_sum, patch_merge, patch_merge_backward
 
@@ -24,6 +25,7 @@ enum KernelName: String, CaseIterable {
              .adaptive_avg_pool2d_forward, .adaptive_avg_pool2d_backward: "pool"
         case .permute, .copy_block: "layout"
         case .adamw_step: "optim"
+        case .box_copy, .box_accumulate, .box_normalize: "box"
         case .dice_ce_softmax, .dice_sums, .dice_ce_finalize, .dice_ce_backward: "loss"
         case .window_partition, .window_merge, .window_attention_softmax, .index_gather_sum, .patch_merge,
              .patch_merge_backward: "swin"
