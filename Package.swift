@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "SafeTensors"),
         // 3D medical volumes: NIfTI-1/2 I/O through libnifti (preprocessing follows).
         .target(name: "Volumes", dependencies: ["CNIfTI"]),
+        // Segmentation and classification metrics (MONAI / medpy / scikit-learn definitions), bootstrap CIs.
+        .target(name: "Metrics"),
         // Layers and networks built from Autograd ops.
         .target(name: "Models", dependencies: ["Kernels", "Autograd", "SafeTensors"]),
         // Optimisers and the training loop.
@@ -36,11 +38,12 @@ let package = Package(
         .executableTarget(
             name: "swinliver",
             dependencies: [
-                "Kernels", "Autograd", "Models", "Train", "Volumes",
+                "Kernels", "Autograd", "Models", "Train", "Volumes", "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "TestSupport", dependencies: ["Kernels", "SafeTensors"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "SafeTensors", "TestSupport"]),
         .testTarget(name: "VolumesTests", dependencies: ["Volumes", "SafeTensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TestSupport"]),

@@ -56,7 +56,7 @@ extension Tape {
             let ds = try be.softmaxBackward(y: y, dy: dy)
             guard table.requiresGrad else { return [ds, nil] }
             let perHead = try be.allocate(Shape(heads, n * n), name: "bias grad per head")
-            try be.reduceSum(x: ds, dims: Dims3(ds.count / (heads * n * n), heads * n * n, 1), keep: .middle, y: perHead)
+            try be.sumKeepingMiddle(ds, dims: Dims3(ds.count / (heads * n * n), heads * n * n, 1), into: perHead)
             let dt = try be.allocate(table.shape, name: "relative_position_bias_table grad")
             try be.indexGatherSum(src: perHead, ptr: k.gradPtr, list: k.gradList, rows: tRows, heads: heads,
                                   stride: n * n, out: dt)

@@ -15,12 +15,15 @@ extension CPUBackend {
             }
             for b in 0..<dims.mid { yp[b] = Float(acc[b]) }
         case .outer:
+            // Rows of x in memory order, one Double accumulator per output column.
+            var acc = [Double](repeating: 0, count: dims.inner)
             for a in 0..<dims.outer {
-                for c in 0..<dims.inner {
-                    var s: Double = 0
-                    for b in 0..<dims.mid { s += Double(xp[(a * dims.mid + b) * dims.inner + c]) }
-                    yp[a * dims.inner + c] = Float(s)
+                for c in 0..<dims.inner { acc[c] = 0 }
+                for b in 0..<dims.mid {
+                    let row = (a * dims.mid + b) * dims.inner
+                    for c in 0..<dims.inner { acc[c] += Double(xp[row + c]) }
                 }
+                for c in 0..<dims.inner { yp[a * dims.inner + c] = Float(acc[c]) }
             }
         }
     }

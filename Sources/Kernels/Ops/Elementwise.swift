@@ -55,7 +55,7 @@ extension Backend {
     public func addBiasBackward(dy: Tensor, axis: Int) throws -> Tensor {
         let d = dy.shape.split(at: axis)
         let db = try allocate(Shape(d.mid), name: "bias grad")
-        try reduceSum(x: dy, dims: Dims3(d.outer, d.mid, d.inner), keep: .middle, y: db)
+        try sumKeepingMiddle(dy, dims: Dims3(d.outer, d.mid, d.inner), into: db)
         return db
     }
 

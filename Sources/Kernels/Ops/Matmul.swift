@@ -60,7 +60,7 @@ extension Backend {
         let dw = try allocate(weight.shape, name: "linear dW")
         try gemm(GemmArgs(m: out, n: inF, k: rows, transA: true), a: dy, b: x, c: dw)
         let db = try allocate(Shape(out), name: "linear db")
-        try reduceSum(x: dy, dims: Dims3(rows, out, 1), keep: .middle, y: db)
+        try sumKeepingMiddle(dy, dims: Dims3(rows, out, 1), into: db)
         return (dx, dw, db)
     }
 }

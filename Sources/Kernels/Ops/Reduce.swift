@@ -1,5 +1,15 @@
 // Sum and mean reductions and their broadcasting backward.
 extension Backend {
+    /// Σ over the outer and inner axes of x viewed as `dims`, keeping the middle: y (mid).
+    /// With inner == 1 this sums rows, which the column-per-work-item kernel does with sequential reads.
+    public func sumKeepingMiddle(_ x: Tensor, dims: Dims3, into y: Tensor) throws {
+        if dims.inner == 1 {
+            try reduceSum(x: x, dims: Dims3(1, dims.outer, dims.mid), keep: .outer, y: y)
+        } else {
+            try reduceSum(x: x, dims: dims, keep: .middle, y: y)
+        }
+    }
+
     /// Σ over `axis` (the axis is removed, as torch.sum(dim=axis)).
     public func sum(_ x: Tensor, axis: Int) throws -> Tensor {
         try Check.that(x.shape.rank > 0 && axis >= -x.shape.rank && axis < x.shape.rank, "sum",

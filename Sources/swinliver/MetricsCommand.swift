@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Metrics
+import Volumes
+
+/// `swinliver metrics`: one segmentation pair, or a classification CSV, as JSON.
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Segmentation metrics of one mask pair (Dice, IoU, HD95, ASSD in mm) or classification metrics with bootstrap CIs.")
+
+    @Option(help: "Ground-truth label mask (NIfTI).") var gt: String?
+    @Option(help: "Predicted label mask (NIfTI), same grid as --gt.") var pred: String?
+    @Option(help: "Labels to evaluate (default 1,2: liver, tumour).") var labels: String = "1,2"
+    @Option(help: "CSV with columns patient,label,p_HCC,p_ICC,p_CRLM (label as the class name).") var classification: String?
+    @Option(help: "Bootstrap replicates for the confidence intervals.") var bootstrap = 2000
+    @Option(help: "Seed of the bootstrap.") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard (gt != nil && pred != nil) != (classification != nil) else {
+            throw ValidationError("give --gt and --pred, or --classification")
+        }
+    }
+
+    func run() throws {
+        if let classification {
+            print(try classificationReport(URL(fileURLWithPath: classification), replicates: bootstrap, seed: seed).text())
+            return
+        }
+        let (g, _) = try NIfTI.read(URL(fileURLWithPath: gt!))
+        let (p, _) = try NIfTI.read(URL(fileURLWithPath: pred!))
+        try NIfTI.checkPair(image: g, imageFile: gt!, label: p, labelFile: pred!)
+        for (v, name) in [(g, gt!), (p, pred!)] where v.values.contains(where: { $0 != $0.rounded() }) {
+            throw ValidationError("\(name) holds non-integer values: not a label mask")
+        }
+        let ids = labels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        var out: [(String, JSONValue)] = []
+        for id in ids {
+            let m = try SegmentationMetrics.compute(gt: g.values.map { Int($0) == id }, pred: p.values.map { Int($0) == id },
+                                                    shape: g.shape, spacing: g.spacing)
+            out.append((String(id), .object([("dice", .number(m.dice)), ("iou", .number(m.iou)), ("hd95", .number(m.hd95)),
+                                              ("assd", .number(m.assd))])))
+        }
+        print(JSONValue.object([("labels", .object(out))]).text())
+    }
+}
+
+/// The tumour classes, in the CSV's column order.
+let tumourClasses = ["HCC", "ICC", "CRLM"]
+
+func classificationReport(_ url: URL, replicates: Int, seed: UInt64) throws -> JSONValue {
+    let text = try String(contentsOf: url, encoding: .utf8)
+    var rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+    guard let header = rows.first else { throw ValidationError("\(url.path): empty file") }
+    rows.removeFirst()
+    let need = ["patient", "label"] + tumourClasses.map { "p_" + $0 }
+    let col = try need.map { name -> Int in
+        guard let i = header.firstIndex(of: name) else { throw ValidationError("\(url.path): missing column \(name) (need \(need.joined(separator: ",")))") }
+        return i
+    }
+    var labels: [Int] = [], probs: [[Double]] = []
+    for (n, r) in rows.enumerated() {
+        guard r.count >= header.count, let y = tumourClasses.firstIndex(of: r[col[1]]) else {
+            throw ValidationError("\(url.path) line \(n + 2): label must be one of \(tumourClasses.joined(separator: ", "))")
+        }
+        let p = try col[2...].map { i -> Double in
+            guard let v = Double(r[i]), v.isFinite else { throw ValidationError("\(url.path) line \(n + 2): bad probability '\(r[i])'") }
+            return v
+        }
+        labels.append(y)
+        probs.append(p)
+    }
+    let k = tumourClasses.count
+    func stats(_ idx: [Int]) -> [Double] {
+        let m = ClassificationMetrics.compute(labels: idx.map { labels[$0] }, probs: idx.map { probs[$0] }, classes: k)
+        return [m.accuracy, m.macroPrecision, m.macroRecall, m.macroF1, m.macroAUC] + m.precision + m.recall + m.f1 + m.auc
+    }
+    let e = Metrics.bootstrap(count: labels.count, replicates: replicates, seed: seed, stats)
+    let m = ClassificationMetrics.compute(labels: labels, probs: probs, classes: k)
+    func perClass(_ offset: Int) -> JSONValue { .object(tumourClasses.enumerated().map { ($1, e[offset + $0].json) }) }
+    let rowSums = m.confusion.map { Double(max($0.reduce(0, +), 1)) }
+    return .object([
+        ("patients", .integer(labels.count)), ("classes", .array(tumourClasses.map { .string($0) })),
+        ("accuracy", e[0].json),
+        ("precision", .object([("macro", e[1].json), ("per_class", perClass(5))])),
+        ("recall", .object([("macro", e[2].json), ("per_class", perClass(5 + k))])),
+        ("f1", .object([("macro", e[3].json), ("per_class", perClass(5 + 2 * k))])),
+        ("auc_ovr", .object([("macro", e[4].json), ("per_class", perClass(5 + 3 * k))])),
+        ("confusion_matrix", .array(m.confusion.map { .array($0.map { .integer($0) }) })),
+        ("confusion_matrix_normalized", .array(m.confusion.enumerated().map { i, r in .array(r.map { .number(Double($0) / rowSums[i]) }) })),
+        ("bootstrap", .object([("replicates", .integer(replicates)), ("seed", .integer(Int(seed))), ("method", .string("percentile, patients resampled"))])),
+    ])
+}
