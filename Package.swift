@@ -43,6 +43,8 @@ let package = Package(
             ]),
         .target(name: "TestSupport", dependencies: ["Kernels", "SafeTensors"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SafeTensors", "TestSupport"]),
+        // Runs the built `swinliver` binary (make test builds it first).
+        .testTarget(name: "CLITests", dependencies: ["Metrics", "Volumes", "SafeTensors", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "SafeTensors", "TestSupport"]),
         .testTarget(name: "VolumesTests", dependencies: ["Volumes", "SafeTensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),

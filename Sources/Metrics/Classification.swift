@@ -85,3 +85,29 @@ public func rocAUC(positive: [Bool], scores: [Double]) -> Double {
     }
     return area / (nf * nt)
 }
+
+/// TPR of a ROC curve at false-positive rate `x`: the highest TPR reached at FPR ≤ x (step curve).
+func tpr(at x: Double, _ c: ROCCurve) -> Double {
+    var best = 0.0
+    for (f, t) in zip(c.fpr, c.tpr) where f <= x + 1e-12 { best = max(best, t) }
+    return best
+}
+
+/// A percentile-bootstrap band of the ROC curve on an FPR grid (patients resampled, seeded).
+public func rocBand(positive: [Bool], scores: [Double], replicates: Int = 2000, seed: UInt64 = 0, grid: Int = 50)
+    -> (fpr: [Double], low: [Double], high: [Double])
+{
+    let xs = (0...grid).map { Double($0) / Double(grid) }
+    var samples = [[Double]](repeating: [], count: xs.count)
+    var rng = SplitMix64(seed: seed)
+    let n = positive.count
+    for _ in 0..<replicates {
+        let idx = (0..<n).map { _ in Int(rng.next() % UInt64(max(n, 1))) }
+        let p = idx.map { positive[$0] }
+        guard p.contains(true), p.contains(false) else { continue }
+        let c = rocCurve(positive: p, scores: idx.map { scores[$0] }, dropIntermediate: false)
+        for (k, x) in xs.enumerated() { samples[k].append(tpr(at: x, c)) }
+    }
+    let sorted = samples.map { $0.sorted() }
+    return (xs, sorted.map { quantile($0, 0.025) }, sorted.map { quantile($0, 0.975) })
+}

@@ -190,3 +190,12 @@ extension NIfTI {
         }
     }
 }
+
+extension NIfTI {
+    /// A label mask holds small non-negative integers (class ids); anything else is refused by name.
+    public static func checkLabels(_ v: Volume, file: String) throws {
+        if let bad = v.values.first(where: { $0 != $0.rounded() || $0 < 0 || $0 > 255 }) {
+            throw NIfTIError(file: file, problem: "not a label mask: holds \(bad) (labels are integers 0...255)")
+        }
+    }
+}

@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import Kernels
+import Metrics
 import Models
 import Train
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print a table.", subcommands: [BenchOps.self, BenchTrain.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print a table.", subcommands: [BenchOps.self, BenchTrain.self, BenchMetrics.self])
 }
 
 /// GEMM and Conv3d throughput on every requested backend, side by side.
@@ -153,5 +154,33 @@ struct BenchTrain: ParsableCommand {
         } else {
             print("(per-kernel device times come from OpenCL profiling events: run with --device opencl)")
         }
+    }
+}
+
+/// HD95 / ASSD on a large mask pair: two offset ellipsoids on a 512 × 512 × 200 grid (0.7 × 0.7 × 2.5 mm).
+struct BenchMetrics: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Surface-distance metric timing.")
+    @Option(help: "Grid, e.g. 512,512,200.") var shape = "512,512,200"
+
+    func run() throws {
+        let s = shape.split(separator: ",").compactMap { Int($0) }
+        guard s.count == 3 else { throw ValidationError("--shape needs three sizes") }
+        func ellipsoid(_ c: [Double], _ r: [Double]) -> [Bool] {
+            var m = [Bool](repeating: false, count: s[0] * s[1] * s[2])
+            for a in 0..<s[0] { for b in 0..<s[1] { for k in 0..<s[2] {
+                let d = pow((Double(a) - c[0]) / r[0], 2) + pow((Double(b) - c[1]) / r[1], 2) + pow((Double(k) - c[2]) / r[2], 2)
+                m[(a * s[1] + b) * s[2] + k] = d <= 1
+            } } }
+            return m
+        }
+        let mid = s.map { Double($0) / 2 }
+        let gt = ellipsoid(mid, [Double(s[0]) * 0.3, Double(s[1]) * 0.25, Double(s[2]) * 0.3])
+        let pred = ellipsoid([mid[0] + 6, mid[1] - 4, mid[2] + 2], [Double(s[0]) * 0.29, Double(s[1]) * 0.26, Double(s[2]) * 0.28])
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let m = try SegmentationMetrics.compute(gt: gt, pred: pred, shape: s, spacing: [0.7, 0.7, 2.5])
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        print("| grid | voxels | Dice | HD95 (mm) | ASSD (mm) | seconds (one core) |")
+        print("|---|---|---|---|---|---|")
+        print(String(format: "| %@ | %d | %.4f | %.3f | %.3f | %.2f |", shape, gt.count, m.dice, m.hd95, m.assd, seconds))
     }
 }

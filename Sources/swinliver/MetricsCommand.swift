@@ -15,6 +15,7 @@ struct MetricsCommand: ParsableCommand {
     @Option(help: "CSV with columns patient,label,p_HCC,p_ICC,p_CRLM (label as the class name).") var classification: String?
     @Option(help: "Bootstrap replicates for the confidence intervals.") var bootstrap = 2000
     @Option(help: "Seed of the bootstrap.") var seed: UInt64 = 0
+    @Option(help: "With --classification: write roc.svg (bootstrap bands) and confusion.svg here.") var plots: String?
 
     func validate() throws {
         guard (gt != nil && pred != nil) != (classification != nil) else {
@@ -24,15 +25,16 @@ struct MetricsCommand: ParsableCommand {
 
     func run() throws {
         if let classification {
-            print(try classificationReport(URL(fileURLWithPath: classification), replicates: bootstrap, seed: seed).text())
+            let url = URL(fileURLWithPath: classification)
+            print(try classificationReport(url, replicates: bootstrap, seed: seed).text())
+            if let plots { try classificationPlots(url, to: URL(fileURLWithPath: plots), replicates: bootstrap, seed: seed) }
             return
         }
         let (g, _) = try NIfTI.read(URL(fileURLWithPath: gt!))
         let (p, _) = try NIfTI.read(URL(fileURLWithPath: pred!))
         try NIfTI.checkPair(image: g, imageFile: gt!, label: p, labelFile: pred!)
-        for (v, name) in [(g, gt!), (p, pred!)] where v.values.contains(where: { $0 != $0.rounded() }) {
-            throw ValidationError("\(name) holds non-integer values: not a label mask")
-        }
+        try NIfTI.checkLabels(g, file: gt!)
+        try NIfTI.checkLabels(p, file: pred!)
         let ids = labels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         var out: [(String, JSONValue)] = []
         for id in ids {
@@ -48,7 +50,50 @@ struct MetricsCommand: ParsableCommand {
 /// The tumour classes, in the CSV's column order.
 let tumourClasses = ["HCC", "ICC", "CRLM"]
 
+/// ROC curves per class (one vs rest) with bootstrap bands, and the confusion matrix, as SVG.
+func classificationPlots(_ url: URL, to dir: URL, replicates: Int, seed: UInt64) throws {
+    let (labels, probs) = try readClassificationCSV(url)
+    let m = ClassificationMetrics.compute(labels: labels, probs: probs, classes: tumourClasses.count)
+    let curves = tumourClasses.enumerated().map { k, name in
+        let pos = labels.map { $0 == k }, sc = probs.map { $0[k] }
+        let c = rocCurve(positive: pos, scores: sc)
+        let band = rocBand(positive: pos, scores: sc, replicates: replicates, seed: seed)
+        return (name: String(format: "%@ (AUC %.3f)", name, m.auc[k]), fpr: c.fpr, tpr: c.tpr,
+                band: Optional((fpr: band.fpr, low: band.low, high: band.high)))
+    }
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try SVGChart.roc(title: "One-vs-rest ROC (95% bootstrap bands)", curves: curves)
+        .write(to: dir.appendingPathComponent("roc.svg"), atomically: true, encoding: .utf8)
+    try SVGChart.confusion(title: "Confusion matrix", classes: tumourClasses, counts: m.confusion)
+        .write(to: dir.appendingPathComponent("confusion.svg"), atomically: true, encoding: .utf8)
+}
+
 func classificationReport(_ url: URL, replicates: Int, seed: UInt64) throws -> JSONValue {
+    let (labels, probs) = try readClassificationCSV(url)
+    let k = tumourClasses.count
+    func stats(_ idx: [Int]) -> [Double] {
+        let m = ClassificationMetrics.compute(labels: idx.map { labels[$0] }, probs: idx.map { probs[$0] }, classes: k)
+        return [m.accuracy, m.macroPrecision, m.macroRecall, m.macroF1, m.macroAUC] + m.precision + m.recall + m.f1 + m.auc
+    }
+    let e = Metrics.bootstrap(count: labels.count, replicates: replicates, seed: seed, stats)
+    let m = ClassificationMetrics.compute(labels: labels, probs: probs, classes: k)
+    func perClass(_ offset: Int) -> JSONValue { .object(tumourClasses.enumerated().map { ($1, e[offset + $0].json) }) }
+    let rowSums = m.confusion.map { Double(max($0.reduce(0, +), 1)) }
+    return .object([
+        ("patients", .integer(labels.count)), ("classes", .array(tumourClasses.map { .string($0) })),
+        ("accuracy", e[0].json),
+        ("precision", .object([("macro", e[1].json), ("per_class", perClass(5))])),
+        ("recall", .object([("macro", e[2].json), ("per_class", perClass(5 + k))])),
+        ("f1", .object([("macro", e[3].json), ("per_class", perClass(5 + 2 * k))])),
+        ("auc_ovr", .object([("macro", e[4].json), ("per_class", perClass(5 + 3 * k))])),
+        ("confusion_matrix", .array(m.confusion.map { .array($0.map { .integer($0) }) })),
+        ("confusion_matrix_normalized", .array(m.confusion.enumerated().map { i, r in .array(r.map { .number(Double($0) / rowSums[i]) }) })),
+        ("bootstrap", .object([("replicates", .integer(replicates)), ("seed", .integer(Int(seed))), ("method", .string("percentile, patients resampled"))])),
+    ])
+}
+
+/// Reads patient,label,p_HCC,p_ICC,p_CRLM rows: labels as class ids, probabilities per class.
+func readClassificationCSV(_ url: URL) throws -> (labels: [Int], probs: [[Double]]) {
     let text = try String(contentsOf: url, encoding: .utf8)
     var rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
     guard let header = rows.first else { throw ValidationError("\(url.path): empty file") }
@@ -70,24 +115,6 @@ func classificationReport(_ url: URL, replicates: Int, seed: UInt64) throws -> J
         labels.append(y)
         probs.append(p)
     }
-    let k = tumourClasses.count
-    func stats(_ idx: [Int]) -> [Double] {
-        let m = ClassificationMetrics.compute(labels: idx.map { labels[$0] }, probs: idx.map { probs[$0] }, classes: k)
-        return [m.accuracy, m.macroPrecision, m.macroRecall, m.macroF1, m.macroAUC] + m.precision + m.recall + m.f1 + m.auc
-    }
-    let e = Metrics.bootstrap(count: labels.count, replicates: replicates, seed: seed, stats)
-    let m = ClassificationMetrics.compute(labels: labels, probs: probs, classes: k)
-    func perClass(_ offset: Int) -> JSONValue { .object(tumourClasses.enumerated().map { ($1, e[offset + $0].json) }) }
-    let rowSums = m.confusion.map { Double(max($0.reduce(0, +), 1)) }
-    return .object([
-        ("patients", .integer(labels.count)), ("classes", .array(tumourClasses.map { .string($0) })),
-        ("accuracy", e[0].json),
-        ("precision", .object([("macro", e[1].json), ("per_class", perClass(5))])),
-        ("recall", .object([("macro", e[2].json), ("per_class", perClass(5 + k))])),
-        ("f1", .object([("macro", e[3].json), ("per_class", perClass(5 + 2 * k))])),
-        ("auc_ovr", .object([("macro", e[4].json), ("per_class", perClass(5 + 3 * k))])),
-        ("confusion_matrix", .array(m.confusion.map { .array($0.map { .integer($0) }) })),
-        ("confusion_matrix_normalized", .array(m.confusion.enumerated().map { i, r in .array(r.map { .number(Double($0) / rowSums[i]) }) })),
-        ("bootstrap", .object([("replicates", .integer(replicates)), ("seed", .integer(Int(seed))), ("method", .string("percentile, patients resampled"))])),
-    ])
+    guard !labels.isEmpty else { throw ValidationError("\(url.path): no rows") }
+    return (labels, probs)
 }

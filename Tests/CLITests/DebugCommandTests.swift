@@ -7,21 +7,13 @@ import XCTest
 final class DebugCommandTests: XCTestCase {
     func testDebugForwardWritesMONAILogits() throws {
         let dir = try Reference.file("swin_unetr")
-        let binary = Reference.packageRoot.appendingPathComponent(".build/debug/swinliver")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            return XCTFail("\(binary.path) is missing: build the package (make test builds it) before the tests")
-        }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("fwd-\(getpid()).safetensors")
         defer { try? FileManager.default.removeItem(at: out) }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = ["debug", "forward", "--weights", dir.appendingPathComponent("weights.safetensors").path,
-                       "--config", dir.appendingPathComponent("config.json").path,
-                       "--input", dir.appendingPathComponent("input.safetensors").path, "--output", out.path,
-                       "--device", "cpu", "--hidden"]
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        let r = try runSwinLiver(["debug", "forward", "--weights", dir.appendingPathComponent("weights.safetensors").path,
+                                  "--config", dir.appendingPathComponent("config.json").path,
+                                  "--input", dir.appendingPathComponent("input.safetensors").path, "--output", out.path,
+                                  "--device", "cpu", "--hidden"])
+        XCTAssertEqual(r.status, 0, r.stderr)
         let got = try SafeTensorsFile(contentsOf: out)
         let want = try SafeTensorsFile(contentsOf: dir.appendingPathComponent("forward.safetensors"))
         for k in ["logits", "hidden_states_out.4", "encoder10", "decoder1"] {
