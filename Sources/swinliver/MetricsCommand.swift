@@ -41,7 +41,8 @@ struct MetricsCommand: ParsableCommand {
             let m = try SegmentationMetrics.compute(gt: g.values.map { Int($0) == id }, pred: p.values.map { Int($0) == id },
                                                     shape: g.shape, spacing: g.spacing)
             out.append((String(id), .object([("dice", .number(m.dice)), ("iou", .number(m.iou)), ("hd95", .number(m.hd95)),
-                                              ("assd", .number(m.assd))])))
+                                              ("assd", .number(m.assd)),
+                                              ("medpy_hd95", m.medpyHD95.map { .number($0) } ?? .string("error (empty mask)"))])))
         }
         print(JSONValue.object([("labels", .object(out))]).text())
     }

@@ -105,7 +105,7 @@ final class MetricsCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("z has no ground truth"), r.stderr)
         let csv = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8)
         XCTAssertEqual(csv.split(separator: "\n").count, 1 + 2 * 2)
-        XCTAssertTrue(csv.contains("b,ICC,1,liver,1.0,1.0,0.0,0.0"), csv)
+        XCTAssertTrue(csv.contains("b,ICC,1,liver,1.0,1.0,0.0,0.0,0.0"), csv)
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
         XCTAssertEqual(summary["cases"] as? Int, 2)
         XCTAssertNotNil((summary["by_tumor_type"] as? [String: Any])?["HCC"])

@@ -43,10 +43,12 @@ public struct SegmentationReport {
     var types: [String] { Array(Set(rows.compactMap(\.tumourType))).sorted() }
 
     public func csv() -> String {
-        var s = "case,tumor_type,label,label_name,dice,iou,hd95,assd\n"
+        // medpy_hd95 (one pooled percentile) differs from MONAI's hd95 when the two directions differ; empty if medpy would raise.
+        var s = "case,tumor_type,label,label_name,dice,iou,hd95,assd,medpy_hd95\n"
+        func text(_ v: Double) -> String { v.isNaN ? "NaN" : v.isInfinite ? (v > 0 ? "Infinity" : "-Infinity") : String(v) }
         for r in rows {
             s += "\(r.caseName),\(r.tumourType ?? ""),\(r.label),\(name(r.label)),"
-                + Self.values(r.metrics).map { $0.isNaN ? "NaN" : $0.isInfinite ? "Infinity" : String($0) }.joined(separator: ",") + "\n"
+                + Self.values(r.metrics).map(text).joined(separator: ",") + "," + (r.metrics.medpyHD95.map(text) ?? "") + "\n"
         }
         return s
     }
