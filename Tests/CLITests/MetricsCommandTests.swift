@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import SafeTensors
 import TestSupport
 import Volumes
 import XCTest
@@ -115,5 +116,29 @@ final class MetricsCommandTests: XCTestCase {
         for svg in ["boxplot_dice.svg", "boxplot_hd95.svg"] {
             XCTAssertTrue(isWellFormedXML(try Data(contentsOf: out.appendingPathComponent(svg))), svg)
         }
+    }
+}
+
+/// `swinliver preprocess` writes MONAI's final arrays and affine.
+final class PreprocessCommandTests: XCTestCase {
+    func testPreprocessWritesTheChainResult() throws {
+        let dir = try temporaryFolder("preprocess")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("img.nii.gz"), lab = dir.appendingPathComponent("lab.nii.gz")
+        let r = try runSwinLiver(["preprocess", try Reference.file("nifti/ct.nii.gz").path, "--out", out.path,
+                                  "--label", try Reference.file("nifti/label.nii.gz").path, "--label-out", lab.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let steps = try SafeTensorsFile(contentsOf: try Reference.file("preprocessing/steps.safetensors"))
+        let (img, _) = try NIfTI.read(out), (l, _) = try NIfTI.read(lab)
+        XCTAssertEqual(img.shape, [17, 14, 30])
+        let want = try steps.floats("image.5_CropForegroundd")
+        XCTAssertLessThanOrEqual(zip(img.values, want).map { abs($0 - $1) }.max()!, 1e-4)
+        XCTAssertEqual(l.values, try steps.floats("label.5_CropForegroundd"))
+        XCTAssertEqual(img.affine.rows[0][3], 127.88000416755676, accuracy: 1e-4)
+        XCTAssertEqual(img.affine.axisCodes, ["R", "A", "S"])
+        let bad = try runSwinLiver(["preprocess", try Reference.file("nifti/ct.nii.gz").path, "--out", out.path,
+                                    "--label", try Reference.file("nifti/float_qform_only.nii.gz").path, "--label-out", lab.path])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("float_qform_only.nii.gz"), bad.stderr)
     }
 }
