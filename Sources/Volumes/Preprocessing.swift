@@ -92,33 +92,7 @@ public struct Preprocessing: Sendable, Equatable {
         let shape = (0..<3).map { i in max(1, Int((Double(v.shape[i] - 1) * old[i] / new[i] + 1).rounded(.toNearestOrEven))) }
         var rows = v.affine.rows
         for c in 0..<3 { for r in 0..<3 { rows[r][c] = v.affine.rows[r][c] / old[c] * new[c] } }
-        let outAffine = Affine(rows)
-        let m = matmul(inverse(v.affine.rows), rows)   // output index → input index
-        let (n0, n1, n2) = (v.shape[0], v.shape[1], v.shape[2])
-        var out = [Float](repeating: 0, count: shape.reduce(1, *))
-        var k = 0
-        for a in 0..<shape[0] { for b in 0..<shape[1] { for c in 0..<shape[2] {
-            let p = [Double(a), Double(b), Double(c)]
-            let q = (0..<3).map { r in min(max(m[r][0] * p[0] + m[r][1] * p[1] + m[r][2] * p[2] + m[r][3], 0), Double(v.shape[r] - 1)) }
-            if nearest {
-                let i = q.map { Int($0.rounded(.toNearestOrEven)) }
-                out[k] = v.values[(i[0] * n1 + i[1]) * n2 + i[2]]
-            } else {
-                let i0 = q.map { Int($0.rounded(.down)) }
-                let i1 = (0..<3).map { min(i0[$0] + 1, v.shape[$0] - 1) }
-                let t = (0..<3).map { q[$0] - Double(i0[$0]) }
-                var s = 0.0
-                for corner in 0..<8 {
-                    let ia = corner & 4 != 0 ? i1[0] : i0[0], ib = corner & 2 != 0 ? i1[1] : i0[1], ic = corner & 1 != 0 ? i1[2] : i0[2]
-                    let w = (corner & 4 != 0 ? t[0] : 1 - t[0]) * (corner & 2 != 0 ? t[1] : 1 - t[1]) * (corner & 1 != 0 ? t[2] : 1 - t[2])
-                    if w != 0 { s += w * Double(v.values[(ia * n1 + ib) * n2 + ic]) }
-                }
-                out[k] = Float(s)
-            }
-            k += 1
-        } } }
-        _ = n0
-        return Volume(shape: shape, values: out, affine: outAffine)
+        return resampleOnto(v, shape: shape, affine: Affine(rows), nearest: nearest)
     }
 
     /// ScaleIntensityRanged(a_min, a_max, 0, 1, clip=True), in Float as MONAI.
@@ -171,4 +145,77 @@ func inverse(_ m: [[Double]]) -> [[Double]] {
         }
     }
     return inv
+}
+
+extension Preprocessing {
+    /// Maps a volume on the preprocessed grid (a label map, or one probability channel) back onto the input
+    /// CT's grid: undo the crop (filling with `outside`), the resampling (nearest for labels, trilinear
+    /// otherwise) and the orientation. The result carries the input's affine, voxel for voxel.
+    public static func restore(_ v: Volume, trace t: Trace, nearest: Bool, outside: Float = 0) throws -> Volume {
+        guard v.shape == t.cropShape else {
+            throw NIfTIError(file: "prediction", problem: "shape \(v.shape) is not the preprocessed shape \(t.cropShape)")
+        }
+        // 1. uncrop into the resampled grid
+        var full = [Float](repeating: outside, count: t.resampledShape.reduce(1, *))
+        let r = t.resampledShape
+        for a in 0..<v.shape[0] { for b in 0..<v.shape[1] {
+            let src = (a * v.shape[1] + b) * v.shape[2]
+            let dst = ((a + t.cropStart[0]) * r[1] + b + t.cropStart[1]) * r[2] + t.cropStart[2]
+            for c in 0..<v.shape[2] { full[dst + c] = v.values[src + c] }
+        } }
+        var rows = v.affine.rows
+        for i in 0..<3 { rows[i][3] -= (0..<3).reduce(0.0) { $0 + v.affine.rows[i][$1] * Double(t.cropStart[$1]) } }
+        let resampled = Volume(shape: r, values: full, affine: Affine(rows))
+        // 2. resample onto the oriented input grid
+        let oriented = resampleOnto(resampled, shape: t.orientedShape, affine: t.orientedAffine, nearest: nearest)
+        // 3. undo the orientation
+        let o = try orientation(t.inputAffine)
+        let src = (0..<3).map { j in o.firstIndex { $0.axis == j }! }
+        let flip = src.map { o[$0].sign < 0 }
+        let s = t.inputShape, os = t.orientedShape
+        var out = [Float](repeating: 0, count: s.reduce(1, *))
+        var k = 0
+        for a in 0..<s[0] { for b in 0..<s[1] { for c in 0..<s[2] {
+            let idx = [a, b, c]
+            let n = (0..<3).map { j in flip[j] ? os[j] - 1 - idx[src[j]] : idx[src[j]] }
+            out[k] = oriented.values[(n[0] * os[1] + n[1]) * os[2] + n[2]]
+            k += 1
+        } } }
+        return Volume(shape: s, values: out, affine: t.inputAffine)
+    }
+
+    /// Values of `v` at the voxel centres of another grid (shape, affine): trilinear or nearest (round half to
+    /// even) at the continuous index inv(A_v)·A·p, clamped to the volume ('border'), computed in Double.
+    static func resampleOnto(_ v: Volume, shape: [Int], affine: Affine, nearest: Bool) -> Volume {
+        let m = matmul(inverse(v.affine.rows), affine.rows)
+        let (n1, n2) = (v.shape[1], v.shape[2])
+        var out = [Float](repeating: 0, count: shape.reduce(1, *))
+        var k = 0
+        for a in 0..<shape[0] { for b in 0..<shape[1] { for c in 0..<shape[2] {
+            let p = [Double(a), Double(b), Double(c)]
+            let q = (0..<3).map { r in min(max(m[r][0] * p[0] + m[r][1] * p[1] + m[r][2] * p[2] + m[r][3], 0), Double(v.shape[r] - 1)) }
+            if nearest {
+                let i = q.map { Int($0.rounded(.toNearestOrEven)) }
+                out[k] = v.values[(i[0] * n1 + i[1]) * n2 + i[2]]
+            } else {
+                out[k] = trilinear(v, q)
+            }
+            k += 1
+        } } }
+        return Volume(shape: shape, values: out, affine: affine)
+    }
+
+    static func trilinear(_ v: Volume, _ q: [Double]) -> Float {
+        let (n1, n2) = (v.shape[1], v.shape[2])
+        let i0 = q.map { Int($0.rounded(.down)) }
+        let i1 = (0..<3).map { min(i0[$0] + 1, v.shape[$0] - 1) }
+        let t = (0..<3).map { q[$0] - Double(i0[$0]) }
+        var s = 0.0
+        for corner in 0..<8 {
+            let ia = corner & 4 != 0 ? i1[0] : i0[0], ib = corner & 2 != 0 ? i1[1] : i0[1], ic = corner & 1 != 0 ? i1[2] : i0[2]
+            let w = (corner & 4 != 0 ? t[0] : 1 - t[0]) * (corner & 2 != 0 ? t[1] : 1 - t[1]) * (corner & 1 != 0 ? t[2] : 1 - t[2])
+            if w != 0 { s += w * Double(v.values[(ia * n1 + ib) * n2 + ic]) }
+        }
+        return Float(s)
+    }
 }

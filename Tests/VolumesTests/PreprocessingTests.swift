@@ -44,3 +44,33 @@ final class PreprocessingTests: XCTestCase {
         } } }
     }
 }
+
+/// Predictions go back onto the input CT's grid.
+final class RestoreTests: XCTestCase {
+    func testRestoreIsExactWithoutResampling() throws {
+        let (label, _) = try NIfTI.read(try Reference.file("nifti/label.nii.gz"))
+        let chain = Preprocessing(spacing: label.spacing, cropForeground: false)
+        let r = try chain(image: label, label: label)
+        let back = try Preprocessing.restore(r.label!, trace: r.trace, nearest: true)
+        XCTAssertEqual(back.shape, label.shape)
+        XCTAssertEqual(back.values, label.values)
+        XCTAssertEqual(back.affine, label.affine)
+    }
+
+    func testRestoreAfterTheFullChainOverlapsTheOriginal() throws {
+        let (ct, _) = try NIfTI.read(try Reference.file("nifti/ct.nii.gz"))
+        let (label, _) = try NIfTI.read(try Reference.file("nifti/label.nii.gz"))
+        let r = try Preprocessing()(image: ct, label: label)
+        let back = try Preprocessing.restore(r.label!, trace: r.trace, nearest: true)
+        XCTAssertEqual(back.shape, label.shape)
+        XCTAssertEqual(back.affine, label.affine)
+        var inter = 0, a = 0, b = 0
+        for (x, y) in zip(back.values, label.values) {
+            if x == 1 { a += 1 }
+            if y == 1 { b += 1 }
+            if x == 1 && y == 1 { inter += 1 }
+        }
+        XCTAssertGreaterThan(2 * Double(inter) / Double(a + b), 0.9, "liver Dice after preprocessing and back")
+        XCTAssertThrowsError(try Preprocessing.restore(label, trace: r.trace, nearest: true))
+    }
+}
