@@ -7,7 +7,7 @@ struct SwinLiver: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swinliver",
         abstract: "Swin UNETR liver CT segmentation and tumour classification on any OpenCL device.",
-        subcommands: [Devices.self, Bench.self, Debug.self, PreprocessCommand.self, MetricsCommand.self, EvaluateCommand.self])
+        subcommands: [Devices.self, Bench.self, Debug.self, PreprocessCommand.self, SynthCommand.self, MetricsCommand.self, EvaluateCommand.self])
 }
 
 /// `--device cpu|opencl|opencl:N` (or SWINLIVER_DEVICE).

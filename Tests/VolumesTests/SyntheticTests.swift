@@ -1,0 +1,44 @@
+import Foundation
+import TestSupport
+import Volumes
+import XCTest
+
+final class SyntheticTests: XCTestCase {
+    let small = SyntheticCT(inPlaneVoxels: (64, 52))
+
+    func testDeterministicWithLiverTumourAndTypes() {
+        let a = small.make(seed: 7, index: 4), b = small.make(seed: 7, index: 4), c = small.make(seed: 7, index: 5)
+        XCTAssertEqual(a.image.values, b.image.values)
+        XCTAssertEqual(a.label.values, b.label.values)
+        XCTAssertNotEqual(a.image.values, c.image.values)
+        XCTAssertEqual(Set((0..<6).map { small.make(seed: 7, index: $0).tumourType }), Set(TumourType.allCases))
+        for i in 0..<3 {
+            let s = small.make(seed: 3, index: i)
+            XCTAssertEqual(Set(s.label.values), [0, 1, 2], "case \(i) has background, liver and tumour")
+            XCTAssertGreaterThanOrEqual(s.tumourCount, 1)
+            let sp = s.image.spacing
+            XCTAssertEqual(sp[0], sp[1], accuracy: 1e-9)
+            XCTAssertTrue([2.5, 3, 4, 5].contains(sp[2]), "slice spacing \(sp[2])")
+            let liver = zip(s.image.values, s.label.values).filter { $0.1 == 1 }.map { Double($0.0) }
+            XCTAssertEqual(liver.reduce(0, +) / Double(liver.count), 110, accuracy: 45, "portal-venous liver HU")
+        }
+    }
+
+    func testCohortOnDiskWithManifest() throws {
+        let dir = try temporaryFolder("synth")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try SyntheticCohort.write(cases: 3, to: dir, seed: 1, generator: small)
+        let manifest = try String(contentsOf: dir.appendingPathComponent("manifest.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(manifest.first, "image,label,tumor_type,patient_id")
+        XCTAssertEqual(manifest.count, 4)
+        XCTAssertTrue(manifest[2].hasSuffix(",ICC,P001"))
+        let (img, h) = try NIfTI.read(dir.appendingPathComponent("imagesTr/case_001.nii.gz"))
+        let (lab, _) = try NIfTI.read(dir.appendingPathComponent("labelsTr/case_001.nii.gz"))
+        XCTAssertEqual(h.datatype, .int16)
+        XCTAssertNoThrow(try NIfTI.checkPair(image: img, imageFile: "img", label: lab, labelFile: "lab"))
+        XCTAssertEqual(img.affine.axisCodes, ["L", "P", "S"])
+        XCTAssertEqual(img.values, small.make(seed: 1, index: 1).image.values)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("dataset.json"))) as! [String: Any]
+        XCTAssertEqual(json["numTraining"] as? Int, 3)
+    }
+}
