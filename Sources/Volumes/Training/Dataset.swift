@@ -1,0 +1,121 @@
+import Foundation
+
+/// One scan: its CT, optional label, tumour type and patient.
+public struct CaseEntry: Sendable, Equatable {
+    public var image: URL
+    public var label: URL?
+    public var tumourType: TumourType?
+    public var patient: String
+    public var name: String { image.lastPathComponent.replacingOccurrences(of: ".nii.gz", with: "").replacingOccurrences(of: ".nii", with: "") }
+}
+
+public struct DatasetError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let problem: String
+    public var description: String { "\(path): \(problem)" }
+}
+
+/// Finds the cases of a dataset folder or manifest, in any of the supported layouts:
+/// a CSV manifest (image,label,tumor_type,patient_id), the Medical Segmentation Decathlon (dataset.json,
+/// imagesTr/, labelsTr/), LiTS (volume-N.nii, segmentation-N.nii), or a plain folder of CTs (unlabeled,
+/// for pretraining).
+public enum Dataset {
+    public static func cases(at url: URL) throws -> [CaseEntry] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
+            throw DatasetError(path: url.path, problem: "no such file or folder")
+        }
+        if !isDir.boolValue { return try manifest(url) }
+        let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
+        if names.contains("manifest.csv") { return try manifest(url.appendingPathComponent("manifest.csv")) }
+        if names.contains("dataset.json") { return try decathlon(url) }
+        if names.contains(where: { $0.hasPrefix("volume-") }) { return try lits(url, names) }
+        let ct = names.filter { $0.hasSuffix(".nii") || $0.hasSuffix(".nii.gz") }.sorted()
+        guard !ct.isEmpty else { throw DatasetError(path: url.path, problem: "no NIfTI files, manifest.csv or dataset.json") }
+        return ct.map { CaseEntry(image: url.appendingPathComponent($0), label: nil, tumourType: nil, patient: $0) }
+    }
+
+    /// image,label,tumor_type,patient_id; paths relative to the CSV's folder. label / tumor_type may be empty.
+    public static func manifest(_ url: URL) throws -> [CaseEntry] {
+        let lines = try String(contentsOf: url, encoding: .utf8).split(whereSeparator: \.isNewline)
+        guard let header = lines.first?.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }),
+              let ii = header.firstIndex(of: "image") else {
+            throw DatasetError(path: url.path, problem: "needs a header with image,label,tumor_type,patient_id")
+        }
+        let li = header.firstIndex(of: "label"), ti = header.firstIndex(of: "tumor_type"), pi = header.firstIndex(of: "patient_id")
+        let base = url.deletingLastPathComponent()
+        return try lines.dropFirst().enumerated().map { n, line in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            func field(_ i: Int?) -> String? { i.flatMap { $0 < f.count && !f[$0].isEmpty ? f[$0] : nil } }
+            guard let image = field(ii) else { throw DatasetError(path: url.path, problem: "line \(n + 2): no image") }
+            var type: TumourType?
+            if let t = field(ti) {
+                guard let tt = TumourType(rawValue: t) else {
+                    throw DatasetError(path: url.path, problem: "line \(n + 2): tumor_type '\(t)' is not HCC, ICC or CRLM")
+                }
+                type = tt
+            }
+            return CaseEntry(image: resolve(image, base), label: field(li).map { resolve($0, base) }, tumourType: type,
+                             patient: field(pi) ?? image)
+        }
+    }
+
+    static func resolve(_ path: String, _ base: URL) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+    }
+
+    static func decathlon(_ dir: URL) throws -> [CaseEntry] {
+        let file = dir.appendingPathComponent("dataset.json")
+        guard let json = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any],
+              let training = json["training"] as? [[String: String]] else {
+            throw DatasetError(path: file.path, problem: "no 'training' list")
+        }
+        return training.compactMap { t in
+            guard let image = t["image"] else { return nil }
+            let img = resolve(image.replacingOccurrences(of: "./", with: ""), dir)
+            return CaseEntry(image: img, label: t["label"].map { resolve($0.replacingOccurrences(of: "./", with: ""), dir) },
+                             tumourType: nil, patient: img.lastPathComponent)
+        }
+    }
+
+    static func lits(_ dir: URL, _ names: [String]) throws -> [CaseEntry] {
+        names.filter { $0.hasPrefix("volume-") && ($0.hasSuffix(".nii") || $0.hasSuffix(".nii.gz")) }.sorted().map { v in
+            let id = v.dropFirst("volume-".count).split(separator: ".")[0]
+            let seg = names.first { $0.hasPrefix("segmentation-\(id).") }
+            return CaseEntry(image: dir.appendingPathComponent(v), label: seg.map { dir.appendingPathComponent($0) },
+                             tumourType: nil, patient: "LiTS-\(id)")
+        }
+    }
+}
+
+/// A seeded split by patient (no patient on both sides), written to a file and reused when it exists.
+public struct Split: Codable, Equatable, Sendable {
+    public var seed: UInt64
+    public var trainPatients: [String]
+    public var validationPatients: [String]
+
+    public static func make(patients: [String], trainFraction: Double = 0.7, seed: UInt64) -> Split {
+        var ids = Array(Set(patients)).sorted()
+        var rng = SampleRandom(seed: seed)
+        for i in stride(from: ids.count - 1, to: 0, by: -1) { ids.swapAt(i, rng.below(i + 1)) }
+        let n = min(max(1, Int((Double(ids.count) * trainFraction).rounded())), max(ids.count - 1, 1))
+        return Split(seed: seed, trainPatients: Array(ids[..<n]).sorted(), validationPatients: Array(ids[n...]).sorted())
+    }
+
+    /// Reads `file` when it exists (and covers these patients), else makes the split and writes it.
+    public static func load(or file: URL, patients: [String], trainFraction: Double = 0.7, seed: UInt64) throws -> Split {
+        if let data = try? Data(contentsOf: file) {
+            let s = try JSONDecoder().decode(Split.self, from: data)
+            guard Set(s.trainPatients + s.validationPatients) == Set(patients) else {
+                throw DatasetError(path: file.path, problem: "split file lists other patients than the dataset; delete it to re-split")
+            }
+            return s
+        }
+        let s = make(patients: patients, trainFraction: trainFraction, seed: seed)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try enc.encode(s).write(to: file, options: .atomic)
+        return s
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// A batch on the host, ready for one upload: images (B, 1, D, H, W) and labels (B, 1, D, H, W).
+public struct HostBatch: Sendable {
+    public var size: [Int]
+    public var count: Int
+    public var images: [Float]
+    public var labels: [Float]
+}
+
+/// Streams training batches: background workers preprocess (once per case, kept in memory), crop
+/// (RandCropByPosNegLabel) and augment, a bounded number of cases ahead of the consumer. Case c of
+/// epoch e always draws from the generator seeded by (seed, e, c), so a run is reproducible whatever the
+/// thread timing. `waitedSeconds` says how long the consumer (the device) waited for data.
+public final class PatchLoader: @unchecked Sendable {
+    public let cases: [CaseEntry]
+    public let preprocessing: Preprocessing
+    public let sampler: PatchSampler
+    public let augmentation: Augmentation
+    public let batchSize: Int
+    public let workers: Int
+    public let ahead: Int
+    public let seed: UInt64
+
+    private let lock = NSCondition()
+    private var volumes: [Int: (Volume, Volume)] = [:]
+    private var ready: [Int: [Patch]] = [:]
+    private var nextCase = 0
+    private var consumed = 0
+    private var order: [Int] = []
+    private var failure: Error?
+    public private(set) var waitedSeconds = 0.0
+
+    public init(cases: [CaseEntry], preprocessing: Preprocessing, sampler: PatchSampler, augmentation: Augmentation,
+                batchSize: Int, workers: Int = 2, ahead: Int = 4, seed: UInt64) throws {
+        guard !cases.isEmpty else { throw DatasetError(path: "loader", problem: "no cases") }
+        for c in cases where c.label == nil { throw DatasetError(path: c.image.path, problem: "no label: needed for training") }
+        self.cases = cases; self.preprocessing = preprocessing; self.sampler = sampler; self.augmentation = augmentation
+        self.batchSize = batchSize; self.workers = max(1, workers); self.ahead = max(1, ahead); self.seed = seed
+    }
+
+    /// The case order of an epoch (a seeded shuffle).
+    public func epochOrder(_ epoch: Int) -> [Int] {
+        var o = Array(cases.indices)
+        var rng = SampleRandom(seed: seed &+ UInt64(epoch) &* 0x632b_e59b_d9b4_e019)
+        for i in stride(from: o.count - 1, to: 0, by: -1) { o.swapAt(i, rng.below(i + 1)) }
+        return o
+    }
+
+    /// Batches of one epoch, in order; workers run while the caller consumes.
+    public func epoch(_ epoch: Int, _ body: (HostBatch) throws -> Void) throws {
+        lock.lock()
+        order = epochOrder(epoch); ready = [:]; nextCase = 0; consumed = 0; failure = nil
+        lock.unlock()
+        let group = DispatchGroup()
+        for _ in 0..<workers {
+            group.enter()
+            Thread { [self] in work(epoch); group.leave() }.start()
+        }
+        defer {
+            lock.lock(); consumed = Int.max / 2; lock.broadcast(); lock.unlock()   // release waiting workers
+            group.wait()
+        }
+        var pending: [Patch] = []
+        for position in 0..<order.count {
+            let start = Date()
+            lock.lock()
+            while ready[position] == nil && failure == nil { lock.wait() }
+            if let failure { lock.unlock(); throw failure }
+            let patches = ready.removeValue(forKey: position)!
+            consumed = position + 1
+            lock.broadcast()
+            lock.unlock()
+            waitedSeconds += Date().timeIntervalSince(start)
+            pending += patches
+            while pending.count >= batchSize {
+                try body(batch(Array(pending.prefix(batchSize))))
+                pending.removeFirst(batchSize)
+            }
+        }
+        if !pending.isEmpty { try body(batch(pending)) }
+    }
+
+    private func batch(_ patches: [Patch]) -> HostBatch {
+        HostBatch(size: sampler.roi, count: patches.count, images: patches.flatMap(\.image), labels: patches.flatMap(\.label))
+    }
+
+    private func work(_ epoch: Int) {
+        while true {
+            lock.lock()
+            while nextCase < order.count && nextCase >= consumed + ahead { lock.wait() }
+            guard nextCase < order.count, failure == nil, consumed < Int.max / 2 else { lock.unlock(); return }
+            let position = nextCase
+            nextCase += 1
+            let c = order[position]
+            let cached = volumes[c]
+            lock.unlock()
+            do {
+                let (image, label) = try cached ?? load(c)
+                var rng = SampleRandom(seed: seed ^ (UInt64(epoch) << 32) ^ UInt64(c) &* 0x9e37_79b9_7f4a_7c15)
+                let patches = sampler(image: image, label: label, &rng).map { augmentation($0, &rng) }
+                lock.lock()
+                volumes[c] = (image, label)
+                ready[position] = patches
+                lock.broadcast()
+                lock.unlock()
+            } catch {
+                lock.lock(); failure = failure ?? error; lock.broadcast(); lock.unlock()
+                return
+            }
+        }
+    }
+
+    private func load(_ c: Int) throws -> (Volume, Volume) {
+        let e = cases[c]
+        let (img, _) = try NIfTI.read(e.image)
+        let (lab, _) = try NIfTI.read(e.label!)
+        try NIfTI.checkPair(image: img, imageFile: e.image.path, label: lab, labelFile: e.label!.path)
+        try NIfTI.checkLabels(lab, file: e.label!.path)
+        let r = try preprocessing(image: img, label: lab)
+        return (r.image, r.label!)
+    }
+}
