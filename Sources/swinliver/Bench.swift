@@ -4,9 +4,10 @@ import Kernels
 import Metrics
 import Models
 import Train
+import Volumes
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print a table.", subcommands: [BenchOps.self, BenchTrain.self, BenchMetrics.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print a table.", subcommands: [BenchOps.self, BenchTrain.self, BenchMetrics.self, BenchLoader.self])
 }
 
 /// GEMM and Conv3d throughput on every requested backend, side by side.
@@ -182,5 +183,48 @@ struct BenchMetrics: ParsableCommand {
         print("| grid | voxels | Dice | HD95 (mm) | ASSD (mm) | seconds (one core) |")
         print("|---|---|---|---|---|---|")
         print(String(format: "| %@ | %d | %.4f | %.3f | %.3f | %.2f |", shape, gt.count, m.dice, m.hd95, m.assd, seconds))
+    }
+}
+
+/// Training steps fed by the streaming loader: does the device ever wait for data?
+struct BenchLoader: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "loader", abstract: "Loader + train-step benchmark on a dataset.")
+    @Option(help: "Dataset folder or manifest (e.g. the output of swinliver synth).") var data: String
+    @Option(name: .customLong("feature-size")) var featureSize = 12
+    @Option var roi = 64
+    @Option var batch = 2
+    @Option var workers = 2
+    @Option(help: "Epochs to run.") var epochs = 1
+    @Option(help: "cpu, opencl or opencl:N") var device: String?
+
+    func run() throws {
+        let spec = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment)
+        let backend = try spec.makeBackend()
+        let cases = try Dataset.cases(at: URL(fileURLWithPath: data))
+        let loader = try PatchLoader(cases: cases, preprocessing: Preprocessing(), sampler: PatchSampler(roi: [roi, roi, roi]),
+                                     augmentation: Augmentation(), batchSize: batch, workers: workers, seed: 0,
+                                     cache: PreprocessedCache(directory: URL(fileURLWithPath: data).appendingPathComponent(".cache")))
+        let model = try SwinUNETR(SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: featureSize), backend: backend)
+        let step = SegmentationStep(model: model, optimizer: AdamW(hyper: AdamWHyper(lr: 1e-4), backend: backend), backend: backend)
+        var stepTimes: [Double] = []
+        var loss: Float = .nan
+        for e in 0..<epochs {
+            try loader.epoch(e) { b in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let shape = Shape([b.count, 1] + b.size)
+                let x = try backend.upload(b.images, shape: shape, name: "batch images")
+                let y = try backend.upload(b.labels, shape: shape, name: "batch labels")
+                loss = try backend.download(try step(x: x, y: y))[0]
+                stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+        }
+        let waits = loader.batchWaits
+        let afterFirst = waits.dropFirst().reduce(0, +)
+        print("| device | feature | roi | batch | workers | batches | s/step | first batch wait (pipeline fill) | wait after the first batch |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        print(String(format: "| %@ | %d | %d | %d | %d | %d | %.2f | %.2f s | %.3f s |", backend.deviceName, featureSize, roi, batch,
+                     workers, waits.count, stepTimes.reduce(0, +) / Double(max(stepTimes.count, 1)), waits.first ?? 0, afterFirst))
+        print(afterFirst < 0.01 ? "the device never waited for data after the first batch" : String(format: "the device waited %.2f s for data after the first batch", afterFirst))
+        print(String(format: "last loss %.4f", loss))
     }
 }

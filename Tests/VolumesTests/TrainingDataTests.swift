@@ -77,15 +77,21 @@ final class TrainingDataTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         try SyntheticCohort.write(cases: 3, to: dir, seed: 4, generator: SyntheticCT(inPlaneVoxels: (40, 32)))
         let cases = try Dataset.cases(at: dir)
-        func run(workers: Int) throws -> [HostBatch] {
+        func run(workers: Int) throws -> [HostBatch] { try run(workers: workers, cached: false) }
+        let cacheDir = dir.appendingPathComponent("cache")
+        func run(workers: Int, cached: Bool) throws -> [HostBatch] {
             let loader = try PatchLoader(cases: cases, preprocessing: Preprocessing(spacing: [4, 4, 4]),
                                          sampler: PatchSampler(roi: [16, 16, 16], samples: 2), augmentation: Augmentation(),
-                                         batchSize: 4, workers: workers, seed: 11)
+                                         batchSize: 4, workers: workers, seed: 11,
+                                         cache: cached ? PreprocessedCache(directory: cacheDir) : nil)
             var out: [HostBatch] = []
             try loader.epoch(0) { out.append($0) }
             return out
         }
-        let a = try run(workers: 1), b = try run(workers: 3)
+        let a = try run(workers: 1), b = try run(workers: 3, cached: true)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cacheDir.path).count, 6, "image + label per case")
+        let c = try run(workers: 2, cached: true)
+        XCTAssertEqual(c.map(\.images), a.map(\.images), "from the cache")
         XCTAssertEqual(a.map(\.count), [4, 2])
         XCTAssertEqual(a.map(\.images), b.map(\.images))
         XCTAssertEqual(a.map(\.labels), b.map(\.labels))

@@ -21,6 +21,8 @@ public final class PatchLoader: @unchecked Sendable {
     public let workers: Int
     public let ahead: Int
     public let seed: UInt64
+    /// Where preprocessed volumes are kept between runs (nil: memory only).
+    public let cache: PreprocessedCache?
 
     private let lock = NSCondition()
     private var volumes: [Int: (Volume, Volume)] = [:]
@@ -29,14 +31,17 @@ public final class PatchLoader: @unchecked Sendable {
     private var consumed = 0
     private var order: [Int] = []
     private var failure: Error?
-    public private(set) var waitedSeconds = 0.0
+    /// Seconds the consumer waited for each batch it received (the first includes filling the pipeline).
+    public private(set) var batchWaits: [Double] = []
+    public var waitedSeconds: Double { batchWaits.reduce(0, +) }
 
     public init(cases: [CaseEntry], preprocessing: Preprocessing, sampler: PatchSampler, augmentation: Augmentation,
-                batchSize: Int, workers: Int = 2, ahead: Int = 4, seed: UInt64) throws {
+                batchSize: Int, workers: Int = 2, ahead: Int = 4, seed: UInt64, cache: PreprocessedCache? = nil) throws {
         guard !cases.isEmpty else { throw DatasetError(path: "loader", problem: "no cases") }
         for c in cases where c.label == nil { throw DatasetError(path: c.image.path, problem: "no label: needed for training") }
         self.cases = cases; self.preprocessing = preprocessing; self.sampler = sampler; self.augmentation = augmentation
         self.batchSize = batchSize; self.workers = max(1, workers); self.ahead = max(1, ahead); self.seed = seed
+        self.cache = cache
     }
 
     /// The case order of an epoch (a seeded shuffle).
@@ -62,6 +67,7 @@ public final class PatchLoader: @unchecked Sendable {
             group.wait()
         }
         var pending: [Patch] = []
+        var waited = 0.0
         for position in 0..<order.count {
             let start = Date()
             lock.lock()
@@ -71,14 +77,19 @@ public final class PatchLoader: @unchecked Sendable {
             consumed = position + 1
             lock.broadcast()
             lock.unlock()
-            waitedSeconds += Date().timeIntervalSince(start)
+            waited += Date().timeIntervalSince(start)
             pending += patches
             while pending.count >= batchSize {
+                batchWaits.append(waited)
+                waited = 0
                 try body(batch(Array(pending.prefix(batchSize))))
                 pending.removeFirst(batchSize)
             }
         }
-        if !pending.isEmpty { try body(batch(pending)) }
+        if !pending.isEmpty {
+            batchWaits.append(waited)
+            try body(batch(pending))
+        }
     }
 
     private func batch(_ patches: [Patch]) -> HostBatch {
@@ -113,6 +124,11 @@ public final class PatchLoader: @unchecked Sendable {
 
     private func load(_ c: Int) throws -> (Volume, Volume) {
         let e = cases[c]
+        if let cache { return try cache.get(image: e.image, label: e.label!, preprocessing: preprocessing) { try preprocess(e) } }
+        return try preprocess(e)
+    }
+
+    private func preprocess(_ e: CaseEntry) throws -> (Volume, Volume) {
         let (img, _) = try NIfTI.read(e.image)
         let (lab, _) = try NIfTI.read(e.label!)
         try NIfTI.checkPair(image: img, imageFile: e.image.path, label: lab, labelFile: e.label!.path)
