@@ -28,6 +28,13 @@ int cnifti_open(const char *path, cnifti_image *out) {
     to_rows(nim->sto_xyz, out->sto_xyz);
     for (int i = 0; i < 8; ++i) out->pixdim[i] = nim->pixdim[i];
     out->vox_offset = nim->iname_offset;
+    out->version = 1;
+    znzFile fp = znzopen(path, "rb", nifti_is_gzfile(path));
+    if (!znz_isnull(fp)) {
+        int32_t size = 0;
+        if (znzread(&size, 4, 1, fp) == 1 && (size == 540 || size == 0x1c020000)) out->version = 2;
+        Xznzclose(&fp);
+    }
     return 0;
 }
 
@@ -59,7 +66,7 @@ void cnifti_close(cnifti_image *img) {
 const char *cnifti_datatype_name(int code) { return nifti_datatype_string(code); }
 
 int cnifti_write(const char *path, const int64_t dims[3], int datatype, const void *data, const double affine[16],
-                 int qform_code, int sform_code) {
+                 int qform_code, int sform_code, int version) {
     int64_t d[8] = {3, dims[0], dims[1], dims[2], 1, 1, 1, 1};
     nifti_image *nim = nifti_make_new_nim(d, datatype, 1);
     if (!nim) return -1;
@@ -86,6 +93,21 @@ int cnifti_write(const char *path, const int64_t dims[3], int datatype, const vo
     nim->xyz_units = NIFTI_UNITS_MM;
     nim->scl_slope = 1;
     nim->scl_inter = 0;
+    if (version == 2) {
+        /* libnifti's own NIfTI-2 writer leaves an empty header here: convert and write the 540-byte
+           header, a 4-byte empty extension flag and the data ourselves. */
+        nifti_2_header h;
+        if (nifti_convert_nim2n2hdr(nim, &h) != 0) { nifti_image_free(nim); return -3; }
+        h.vox_offset = 544;
+        znzFile fp = znzopen(path, "wb", nifti_is_gzfile(path));
+        if (znz_isnull(fp)) { nifti_image_free(nim); return -4; }
+        char ext[4] = {0, 0, 0, 0};
+        int ok = znzwrite(&h, sizeof(h), 1, fp) == 1 && znzwrite(ext, 1, 4, fp) == 4
+              && znzwrite(nim->data, (size_t)nim->nbyper, (size_t)nim->nvox, fp) == (size_t)nim->nvox;
+        Xznzclose(&fp);
+        nifti_image_free(nim);
+        return ok ? 0 : -5;
+    }
     if (nifti_set_filenames(nim, path, 0, 1) != 0) { nifti_image_free(nim); return -2; }
     nifti_image_write(nim);
     nifti_image_free(nim);

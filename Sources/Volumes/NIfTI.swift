@@ -86,7 +86,7 @@ public enum NIfTI {
         let pixdim = withUnsafeBytes(of: img.pixdim) { Array($0.bindMemory(to: Double.self)) }
         let aff: Affine = img.sform_code > 0 ? sform
             : img.qform_code > 0 ? qform : Affine.diagonal([pixdim[1], pixdim[2], pixdim[3]].map { $0 > 0 ? $0 : 1 })
-        let header = NIfTIHeader(version: img.nifti_type >= 4 ? 2 : 1, datatype: type, qformCode: Int(img.qform_code),
+        let header = NIfTIHeader(version: Int(img.version), datatype: type, qformCode: Int(img.qform_code),
                                  sformCode: Int(img.sform_code), qform: qform, sform: sform, pixdim: pixdim,
                                  slope: slope, inter: inter)
         return (Volume(shape: Array(dims.prefix(3)), values: values, affine: aff), header)
@@ -125,10 +125,11 @@ public enum NIfTI {
         }
     }
 
-    /// Writes `volume` as NIfTI-1 (`.nii` or `.nii.gz` by the name) with its affine as both sform and
+    /// Writes `volume` as NIfTI-1 (NIfTI-2 with `version: 2`; `.nii` or `.nii.gz` by the name) with its affine as both sform and
     /// qform (codes from `like`, else 1 = scanner), so masks overlay their CT in 3D Slicer / ITK-SNAP.
     /// Integer types round to nearest (saturating); the file appears atomically (temporary name, then rename).
-    public static func write(_ volume: Volume, to url: URL, as type: NIfTIDataType = .float32, like: NIfTIHeader? = nil) throws {
+    public static func write(_ volume: Volume, to url: URL, as type: NIfTIDataType = .float32, like: NIfTIHeader? = nil,
+                             version: Int = 1) throws {
         let path = url.path
         func fail(_ p: String) -> NIfTIError { NIfTIError(file: path, problem: p) }
         let ext = path.hasSuffix(".nii.gz") ? ".nii.gz" : path.hasSuffix(".nii") ? ".nii" : ""
@@ -151,7 +152,7 @@ public enum NIfTI {
         let qcode = Int32(like.map { $0.qformCode > 0 ? $0.qformCode : 1 } ?? 1)
         let scode = Int32(like.map { $0.sformCode > 0 ? $0.sformCode : 1 } ?? 1)
         func write<T>(_ data: [T]) -> Int32 {
-            data.withUnsafeBytes { cnifti_write(tmpPath, dims, type.rawValue, $0.baseAddress, affine, qcode, scode) }
+            data.withUnsafeBytes { cnifti_write(tmpPath, dims, type.rawValue, $0.baseAddress, affine, qcode, scode, version == 2 ? 2 : 1) }
         }
         let status: Int32
         switch type {

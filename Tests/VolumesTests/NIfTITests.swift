@@ -54,6 +54,15 @@ final class NIfTITests: XCTestCase {
             XCTAssertEqual(back.affine.axisCodes, ["L", "P", "S"])
         }
         XCTAssertThrowsError(try NIfTI.write(ct, to: tmp("x.img"))) { XCTAssertTrue("\($0)".contains(".nii")) }
+        for name in ["v2.nii.gz", "v2.nii"] {
+            let v2 = tmp(name)
+            defer { try? FileManager.default.removeItem(at: v2) }
+            try NIfTI.write(ct, to: v2, as: .int16, like: header, version: 2)
+            let (back2, h2) = try NIfTI.read(v2)
+            XCTAssertEqual(h2.version, 2, name)
+            XCTAssertEqual(back2.values, ct.values, name)
+            for r in 0..<4 { for c in 0..<4 { XCTAssertEqual(back2.affine.rows[r][c], ct.affine.rows[r][c], accuracy: 1e-6) } }
+        }
     }
 
     /// A valid .nii with some header bytes changed.
