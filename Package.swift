@@ -21,6 +21,8 @@ let package = Package(
         // libnifti behind a small C API (its headers live in /usr/include/nifti on Debian).
         .target(name: "CNIfTI", cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
                 linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z"), .linkedLibrary("m")]),
+        // The seeded generator shared by every random choice.
+        .target(name: "SeededRandom"),
         // Tensors, the Backend protocol and its CPU and OpenCL implementations.
         .target(name: "Kernels", dependencies: ["COpenCL", "CBLAS"]),
         // Reverse-mode autograd over the Kernels ops.
@@ -28,11 +30,11 @@ let package = Package(
         // safetensors reader/writer (weights and golden files).
         .target(name: "SafeTensors"),
         // 3D medical volumes: NIfTI-1/2 I/O through libnifti (preprocessing follows).
-        .target(name: "Volumes", dependencies: ["CNIfTI"]),
+        .target(name: "Volumes", dependencies: ["CNIfTI", "SeededRandom"]),
         // Segmentation and classification metrics (MONAI / medpy / scikit-learn definitions), bootstrap CIs.
-        .target(name: "Metrics"),
+        .target(name: "Metrics", dependencies: ["SeededRandom"]),
         // Layers and networks built from Autograd ops.
-        .target(name: "Models", dependencies: ["Kernels", "Autograd", "SafeTensors"]),
+        .target(name: "Models", dependencies: ["Kernels", "Autograd", "SafeTensors", "SeededRandom"]),
         // Optimisers and the training loop.
         .target(name: "Train", dependencies: ["Kernels", "Autograd", "Models"]),
         .executableTarget(
@@ -41,12 +43,12 @@ let package = Package(
                 "Kernels", "Autograd", "Models", "Train", "Volumes", "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .target(name: "TestSupport", dependencies: ["Kernels", "SafeTensors"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Kernels", "SafeTensors", "SeededRandom"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SafeTensors", "TestSupport"]),
         // Runs the built `swinliver` binary (make test builds it first).
         .testTarget(name: "CLITests", dependencies: ["Metrics", "Volumes", "SafeTensors", "TestSupport"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "SafeTensors", "TestSupport"]),
-        .testTarget(name: "VolumesTests", dependencies: ["Volumes", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "SafeTensors", "SeededRandom", "TestSupport"]),
+        .testTarget(name: "VolumesTests", dependencies: ["Volumes", "SafeTensors", "SeededRandom", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TestSupport"]),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+@_exported import SeededRandom
 
 /// A point estimate with its percentile-bootstrap 95% interval.
 public struct Estimate: Sendable, Equatable {
@@ -23,18 +24,5 @@ public func bootstrap(count: Int, replicates: Int = 2000, seed: UInt64 = 0, conf
     return point.enumerated().map { k, v in
         let s = samples[k].sorted()
         return Estimate(value: v, low: quantile(s, alpha), high: quantile(s, 1 - alpha))
-    }
-}
-
-/// SplitMix64: small, seedable, the same sequence on every platform.
-public struct SplitMix64 {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

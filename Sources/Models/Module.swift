@@ -2,6 +2,7 @@ import Autograd
 import Foundation
 import Kernels
 import SafeTensors
+import SeededRandom
 
 /// A trainable tensor with its checkpoint key (the last component, e.g. "weight"; the module tree
 /// supplies the prefix, e.g. "swinViT.patch_embed.proj.").
@@ -77,19 +78,11 @@ extension Module {
 /// PyTorch's default initialisation for Linear and Conv weights and biases:
 /// U(−1/√fan_in, 1/√fan_in) (kaiming_uniform with a = √5 gives the same bound).
 public struct Initializer {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+    private var random: SplitMix64
+    public init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
     public mutating func uniform(_ count: Int, bound: Float) -> [Float] {
-        (0..<count).map { _ in (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * bound }
+        (0..<count).map { _ in (random.uniformFloat() * 2 - 1) * bound }
     }
 
     /// A parameter of `shape` drawn from U(−1/√fanIn, 1/√fanIn).
@@ -103,7 +96,7 @@ extension Initializer {
     public mutating func truncatedNormal(_ count: Int, std: Float) -> [Float] {
         (0..<count).map { _ in
             while true {
-                let u = max(Float(next() >> 40) / Float(1 << 24), 1e-7), v = Float(next() >> 40) / Float(1 << 24)
+                let u = max(random.uniformFloat(), 1e-7), v = random.uniformFloat()
                 let z = (-2 * log(u)).squareRoot() * cos(2 * .pi * v) * std
                 if abs(z) <= 2 { return z }
             }

@@ -1,4 +1,5 @@
 import Kernels
+import SeededRandom
 import XCTest
 
 /// Compares `actual` with `expected` elementwise. The error is max|a − e| / max(max|e|, floor)
@@ -34,21 +35,13 @@ public func assertClose(_ tensor: Tensor, on backend: Backend, _ expected: [Floa
 
 /// Deterministic test data (SplitMix64), the same on every run and machine.
 public struct TestRandom {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
+    private var random: SplitMix64
+    public init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { random.next() }
 
     /// Uniform in [lo, hi).
-    public mutating func uniform(_ lo: Float = 0, _ hi: Float = 1) -> Float {
-        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
-    }
+    public mutating func uniform(_ lo: Float = 0, _ hi: Float = 1) -> Float { lo + (hi - lo) * random.uniformFloat() }
 
     /// Standard normal (Box–Muller).
     public mutating func normal() -> Float {

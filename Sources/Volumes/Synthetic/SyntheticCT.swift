@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 
 /// Tumour types of the paper.
 public enum TumourType: String, CaseIterable, Sendable {
@@ -28,7 +29,7 @@ public struct SyntheticCT: Sendable {
 
     /// Case `index` of the cohort with seed `seed` (the same on every machine).
     public func make(seed: UInt64, index: Int) -> SyntheticCase {
-        var rng = Random(seed: seed &* 0x9e37_79b9_7f4a_7c15 &+ UInt64(index) &+ 1)
+        var rng = SplitMix64(seed: seed &* 0x9e37_79b9_7f4a_7c15 &+ UInt64(index) &+ 1)
         let type = TumourType.allCases[index % 3]
         let sx = rng.uniform(1.15, 1.45) * 256 / Double(inPlaneVoxels.0), sz = [2.5, 3.0, 4.0, 5.0][Int(rng.next() % 4)]
         let (nx, ny) = inPlaneVoxels
@@ -106,7 +107,7 @@ public struct SyntheticCT: Sendable {
 
         var hu = [Float](repeating: 0, count: nx * ny * nz)
         var lab = [Float](repeating: 0, count: nx * ny * nz)
-        var noiseRng = Random(seed: seed ^ UInt64(index) &* 0x2545_f491_4f6c_dd1d)
+        var noiseRng = SplitMix64(seed: seed ^ UInt64(index) &* 0x2545_f491_4f6c_dd1d)
         for i in 0..<nx { for j in 0..<ny { for k in 0..<nz {
             let p = world(i, j, k)
             var v = -1000.0, l: Float = 0
@@ -167,26 +168,4 @@ public struct SyntheticCT: Sendable {
 @inline(__always) func hypot3(_ a: [Double], _ b: [Double]) -> Double {
     let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2])
     return (x * x + y * y + z * z).squareRoot()
-}
-
-/// SplitMix64 with uniform and Gaussian draws.
-struct Random {
-    private var state: UInt64
-    private var spare: Double?
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(next() >> 11) / Double(1 << 53) }
-    mutating func gaussian() -> Double {
-        if let s = spare { spare = nil; return s }
-        let u = max(uniform(0, 1), 1e-12), v = uniform(0, 1)
-        let r = (-2 * log(u)).squareRoot()
-        spare = r * sin(2 * .pi * v)
-        return r * cos(2 * .pi * v)
-    }
 }

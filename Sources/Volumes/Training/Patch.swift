@@ -1,3 +1,5 @@
+@_exported import SeededRandom
+
 /// A training sample: image channels and label on one (D, H, W) grid, flat C-order.
 public struct Patch: Sendable, Equatable {
     public var size: [Int]          // (D, H, W)
@@ -26,19 +28,5 @@ public struct Patch: Sendable, Equatable {
     }
 }
 
-/// One seeded generator per worker: every random choice of the pipeline draws from it.
-public struct SampleRandom: Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    public mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    public mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * uniform() }
-    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    public mutating func chance(_ p: Double) -> Bool { uniform() < p }
-}
+/// The generator of the training-data pipeline (augmentation, sampling, shuffles).
+public typealias SampleRandom = SplitMix64
