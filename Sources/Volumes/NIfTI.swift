@@ -200,3 +200,10 @@ extension NIfTI {
         }
     }
 }
+
+extension NIfTI {
+    /// A NIfTI file name without its extension ("case_001.nii.gz" → "case_001"), nil for other files.
+    public static func stem(_ fileName: String) -> String? {
+        fileName.hasSuffix(".nii.gz") ? String(fileName.dropLast(7)) : fileName.hasSuffix(".nii") ? String(fileName.dropLast(4)) : nil
+    }
+}

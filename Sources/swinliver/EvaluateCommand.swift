@@ -18,7 +18,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option var seed: UInt64 = 0
 
     func run() throws {
-        let ids = labels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let ids = labelList(labels)
         let gtCases = try niftiCases(in: gt), predCases = try niftiCases(in: pred)
         let types = try manifest.map { try tumourTypes(URL(fileURLWithPath: $0)) } ?? [:]
         var warnings: [String] = []
@@ -28,13 +28,7 @@ struct EvaluateCommand: ParsableCommand {
         var rows: [SegmentationRow] = []
         for name in gtCases.keys.sorted() {
             guard let p = predCases[name], let g = gtCases[name] else { continue }
-            let (gv, _) = try NIfTI.read(g), (pv, _) = try NIfTI.read(p)
-            try NIfTI.checkPair(image: gv, imageFile: g.path, label: pv, labelFile: p.path)
-            try NIfTI.checkLabels(gv, file: g.path)
-            try NIfTI.checkLabels(pv, file: p.path)
-            for id in ids {
-                let m = try SegmentationMetrics.compute(gt: gv.values.map { Int($0) == id }, pred: pv.values.map { Int($0) == id },
-                                                        shape: gv.shape, spacing: gv.spacing)
+            for (id, m) in try maskPairMetrics(gt: g, pred: p, labels: ids) {
                 rows.append(SegmentationRow(caseName: name, tumourType: types[name], label: id, metrics: m))
             }
         }
@@ -54,8 +48,7 @@ func niftiCases(in dir: String) throws -> [String: URL] {
     let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
     var out: [String: URL] = [:]
     for n in names {
-        let stem = n.hasSuffix(".nii.gz") ? String(n.dropLast(7)) : n.hasSuffix(".nii") ? String(n.dropLast(4)) : nil
-        if let stem { out[stem] = url.appendingPathComponent(n) }
+        if let stem = NIfTI.stem(n) { out[stem] = url.appendingPathComponent(n) }
     }
     return out
 }
@@ -72,8 +65,7 @@ func tumourTypes(_ url: URL) throws -> [String: String] {
         let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard f.count > max(li, ti) else { continue }
         let file = (f[li] as NSString).lastPathComponent
-        let stem = file.hasSuffix(".nii.gz") ? String(file.dropLast(7)) : file.hasSuffix(".nii") ? String(file.dropLast(4)) : file
-        out[stem] = f[ti]
+        out[NIfTI.stem(file) ?? file] = f[ti]
     }
     return out
 }

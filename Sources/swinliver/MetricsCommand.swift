@@ -30,21 +30,31 @@ struct MetricsCommand: ParsableCommand {
             if let plots { try classificationPlots(url, to: URL(fileURLWithPath: plots), replicates: bootstrap, seed: seed) }
             return
         }
-        let (g, _) = try NIfTI.read(URL(fileURLWithPath: gt!))
-        let (p, _) = try NIfTI.read(URL(fileURLWithPath: pred!))
-        try NIfTI.checkPair(image: g, imageFile: gt!, label: p, labelFile: pred!)
-        try NIfTI.checkLabels(g, file: gt!)
-        try NIfTI.checkLabels(p, file: pred!)
-        let ids = labels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         var out: [(String, JSONValue)] = []
-        for id in ids {
-            let m = try SegmentationMetrics.compute(gt: g.values.map { Int($0) == id }, pred: p.values.map { Int($0) == id },
-                                                    shape: g.shape, spacing: g.spacing)
+        for (id, m) in try maskPairMetrics(gt: URL(fileURLWithPath: gt!), pred: URL(fileURLWithPath: pred!), labels: labelList(labels)) {
             out.append((String(id), .object([("dice", .number(m.dice)), ("iou", .number(m.iou)), ("hd95", .number(m.hd95)),
                                               ("assd", .number(m.assd)),
                                               ("medpy_hd95", m.medpyHD95.map { .number($0) } ?? .string("error (empty mask)"))])))
         }
         print(JSONValue.object([("labels", .object(out))]).text())
+    }
+}
+
+/// "1,2" → [1, 2]
+func labelList(_ text: String) -> [Int] {
+    text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+}
+
+/// Reads a ground-truth / prediction pair (same grid, label masks, else a named error) and computes the
+/// metrics of each label.
+func maskPairMetrics(gt: URL, pred: URL, labels: [Int]) throws -> [(Int, SegmentationMetrics)] {
+    let (g, _) = try NIfTI.read(gt), (p, _) = try NIfTI.read(pred)
+    try NIfTI.checkPair(image: g, imageFile: gt.path, label: p, labelFile: pred.path)
+    try NIfTI.checkLabels(g, file: gt.path)
+    try NIfTI.checkLabels(p, file: pred.path)
+    return try labels.map { id in
+        (id, try SegmentationMetrics.compute(gt: g.values.map { Int($0) == id }, pred: p.values.map { Int($0) == id },
+                                             shape: g.shape, spacing: g.spacing))
     }
 }
 

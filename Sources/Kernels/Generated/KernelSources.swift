@@ -667,6 +667,17 @@ __kernel void softmax_backward(__global const float* y, __global const float* dy
     const int Dp, const int Hp, const int Wp, const int W0, const int W1, const int W2, \
     const int S0, const int S1, const int S2
 
+// (b, d, h, w, c) of flat element i of a channels-last (B, D, H, W, C) tensor.
+inline void unravel_bdhwc(const long i, const int D, const int H, const int W, const int C,
+                          int* b, int* d, int* h, int* w, int* c) {
+    *c = (int)(i % C);
+    long t = i / C;
+    *w = (int)(t % W); t /= W;
+    *h = (int)(t % H); t /= H;
+    *d = (int)(t % D);
+    *b = (int)(t / D);
+}
+
 // windows (B·nW, N, C) <- x (B, D, H, W, C)
 __kernel void window_partition(__global const float* x, __global float* windows, WINDOW_ARGS) {
     const int N = W0 * W1 * W2;
@@ -692,12 +703,8 @@ __kernel void window_merge(__global const float* windows, __global float* x, WIN
     const int nWh = Hp / W1, nWw = Wp / W2, nW = (Dp / W0) * nWh * nWw;
     const long i = get_global_id(0);
     if (i >= (long)B * D * H * W * C) return;
-    const int c = (int)(i % C);
-    long t = i / C;
-    const int w = (int)(t % W); t /= W;
-    const int h = (int)(t % H); t /= H;
-    const int d = (int)(t % D);
-    const int b = (int)(t / D);
+    int b, d, h, w, c;
+    unravel_bdhwc(i, D, H, W, C, &b, &d, &h, &w, &c);
     const int sd = (d - S0 + Dp) % Dp, sh = (h - S1 + Hp) % Hp, sw = (w - S2 + Wp) % Wp;
     const int win = ((sd / W0) * nWh + sh / W1) * nWw + sw / W2;
     const int n = ((sd % W0) * W1 + sh % W1) * W2 + sw % W2;
@@ -771,12 +778,8 @@ __kernel void patch_merge_backward(__global const float* dy, __global float* dx,
     const int D2 = (D + 1) / 2, H2 = (H + 1) / 2, W2 = (W + 1) / 2;
     const long i = get_global_id(0);
     if (i >= (long)B * D * H * W * C) return;
-    const int c = (int)(i % C);
-    long t = i / C;
-    const int w = (int)(t % W); t /= W;
-    const int h = (int)(t % H); t /= H;
-    const int d = (int)(t % D);
-    const int b = (int)(t / D);
+    int b, d, h, w, c;
+    unravel_bdhwc(i, D, H, W, C, &b, &d, &h, &w, &c);
     const int k = MERGE_INDEX[d % 2][h % 2][w % 2];
     dx[i] = dy[((((long)b * D2 + d / 2) * H2 + h / 2) * W2 + w / 2) * 8 * C + k * C + c];
 }

@@ -6,7 +6,7 @@ public struct CaseEntry: Sendable, Equatable {
     public var label: URL?
     public var tumourType: TumourType?
     public var patient: String
-    public var name: String { image.lastPathComponent.replacingOccurrences(of: ".nii.gz", with: "").replacingOccurrences(of: ".nii", with: "") }
+    public var name: String { NIfTI.stem(image.lastPathComponent) ?? image.lastPathComponent }
 }
 
 public struct DatasetError: Error, CustomStringConvertible, Equatable {
@@ -30,7 +30,7 @@ public enum Dataset {
         if names.contains("manifest.csv") { return try manifest(url.appendingPathComponent("manifest.csv")) }
         if names.contains("dataset.json") { return try decathlon(url) }
         if names.contains(where: { $0.hasPrefix("volume-") }) { return try lits(url, names) }
-        let ct = names.filter { $0.hasSuffix(".nii") || $0.hasSuffix(".nii.gz") }.sorted()
+        let ct = names.filter { NIfTI.stem($0) != nil }.sorted()
         guard !ct.isEmpty else { throw DatasetError(path: url.path, problem: "no NIfTI files, manifest.csv or dataset.json") }
         return ct.map { CaseEntry(image: url.appendingPathComponent($0), label: nil, tumourType: nil, patient: $0) }
     }
@@ -79,7 +79,7 @@ public enum Dataset {
     }
 
     static func lits(_ dir: URL, _ names: [String]) throws -> [CaseEntry] {
-        names.filter { $0.hasPrefix("volume-") && ($0.hasSuffix(".nii") || $0.hasSuffix(".nii.gz")) }.sorted().map { v in
+        names.filter { $0.hasPrefix("volume-") && NIfTI.stem($0) != nil }.sorted().map { v in
             let id = v.dropFirst("volume-".count).split(separator: ".")[0]
             let seg = names.first { $0.hasPrefix("segmentation-\(id).") }
             return CaseEntry(image: dir.appendingPathComponent(v), label: seg.map { dir.appendingPathComponent($0) },
