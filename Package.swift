@@ -36,7 +36,7 @@ let package = Package(
         // Layers and networks built from Autograd ops.
         .target(name: "Models", dependencies: ["Kernels", "Autograd", "SafeTensors", "SeededRandom"]),
         // Optimisers and the training loop.
-        .target(name: "Train", dependencies: ["Kernels", "Autograd", "Models"]),
+        .target(name: "Train", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Volumes", "Metrics"]),
         .executableTarget(
             name: "swinliver",
             dependencies: [
@@ -50,6 +50,8 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "SafeTensors", "SeededRandom", "TestSupport"]),
         .testTarget(name: "VolumesTests", dependencies: ["Volumes", "SafeTensors", "SeededRandom", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),
+        .testTarget(name: "TrainTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train",
+                                                    "Volumes", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TestSupport"]),
     ]
 )

@@ -8,11 +8,13 @@
 #define UNARY_SIGMOID 3
 #define UNARY_SCALE 4
 #define UNARY_RSQRT 5
+#define UNARY_ABS 6
 
 // Binary op codes (BinaryOp.rawValue).
 #define BINARY_ADD 0
 #define BINARY_SUB 1
 #define BINARY_MUL 2
+#define BINARY_DIV 3
 
 // y[i] = value
 __kernel void fill(__global float* y, const float value, const int n) {
@@ -32,6 +34,7 @@ __kernel void unary_forward(__global const float* x, __global float* y, const in
     case UNARY_GELU: r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f)); break;
     case UNARY_SIGMOID: r = 1.0f / (1.0f + exp(-v)); break;
     case UNARY_RSQRT: r = 1.0f / sqrt(v + p); break;
+    case UNARY_ABS: r = fabs(v); break;
     default: r = v * p; break;
     }
     y[i] = r;
@@ -55,6 +58,7 @@ __kernel void unary_backward(__global const float* x, __global const float* dy, 
     }
     case UNARY_SIGMOID: { const float s = 1.0f / (1.0f + exp(-v)); d = s * (1.0f - s); break; }
     case UNARY_RSQRT: { const float r = 1.0f / sqrt(v + p); d = -0.5f * r * r * r; break; }
+    case UNARY_ABS: d = v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : 0.0f); break;  // torch.sign: 0 at 0
     default: d = p; break;
     }
     dx[i] = d * dy[i];
@@ -66,7 +70,7 @@ __kernel void binary_forward(__global const float* a, __global const float* b, _
     const int i = get_global_id(0);
     if (i >= n) return;
     const float u = a[i], v = b[i];
-    y[i] = op == BINARY_ADD ? u + v : (op == BINARY_SUB ? u - v : u * v);
+    y[i] = op == BINARY_ADD ? u + v : (op == BINARY_SUB ? u - v : (op == BINARY_MUL ? u * v : u / v));
 }
 
 // y[i] += alpha * x[i]  (gradient accumulation)

@@ -84,3 +84,64 @@ __kernel void dice_ce_backward(__global const float* probs, __global const float
         dlogits[base + (long)c * S] = g * (p * (dlogits[base + (long)c * S] - dot) + wc * (p - y));
     }
 }
+
+// ---- Row losses for small (N, C) logits: torch CrossEntropyLoss (soft targets cover label smoothing)
+// and the row normalisation of NT-Xent (MONAI ContrastiveLoss). CPU reference: Loss+CPU.swift.
+
+// probs (N, C) = softmax(logits); row_loss (N) = −Σ_c targets·log softmax. One work-item per row.
+__kernel void cross_entropy_rows(__global const float* logits, __global const float* targets,
+                                 __global float* probs, __global float* row_loss, const int N, const int C) {
+    const int n = get_global_id(0);
+    if (n >= N) return;
+    const long base = (long)n * C;
+    float m = -INFINITY;
+    for (int c = 0; c < C; ++c) m = fmax(m, logits[base + c]);
+    float sum = 0.0f;
+    for (int c = 0; c < C; ++c) { const float e = exp(logits[base + c] - m); probs[base + c] = e; sum += e; }
+    const float lse = log(sum) + m, inv = 1.0f / sum;
+    float l = 0.0f;
+    for (int c = 0; c < C; ++c) {
+        probs[base + c] *= inv;
+        const float t = targets[base + c];
+        if (t != 0.0f) l -= t * (logits[base + c] - lse);
+    }
+    row_loss[n] = l;
+}
+
+// dlogits (N, C) = upstream[0] · scale · (probs − targets)  (scale = 1/N for the mean).
+__kernel void cross_entropy_rows_backward(__global const float* probs, __global const float* targets,
+                                          __global const float* upstream, __global float* dlogits,
+                                          const int total, const float scale) {
+    const int i = get_global_id(0);
+    if (i < total) dlogits[i] = upstream[0] * scale * (probs[i] - targets[i]);
+}
+
+// y (N, D) = x / max(‖x‖, eps) per row (F.normalize); norms (N) = ‖x‖.
+__kernel void row_l2_normalize(__global const float* x, __global float* y, __global float* norms,
+                               const int N, const int D, const float eps) {
+    const int n = get_global_id(0);
+    if (n >= N) return;
+    const long base = (long)n * D;
+    float s = 0.0f;
+    for (int d = 0; d < D; ++d) s += x[base + d] * x[base + d];
+    const float norm = sqrt(s), inv = 1.0f / fmax(norm, eps);
+    for (int d = 0; d < D; ++d) y[base + d] = x[base + d] * inv;
+    norms[n] = norm;
+}
+
+// dx = (dy − y·(y·dy)) / ‖x‖, or dy / eps where the norm was clamped.
+__kernel void row_l2_normalize_backward(__global const float* y, __global const float* norms,
+                                        __global const float* dy, __global float* dx,
+                                        const int N, const int D, const float eps) {
+    const int n = get_global_id(0);
+    if (n >= N) return;
+    const long base = (long)n * D;
+    const float norm = norms[n];
+    if (norm <= eps) {
+        for (int d = 0; d < D; ++d) dx[base + d] = dy[base + d] / eps;
+        return;
+    }
+    float dot = 0.0f;
+    for (int d = 0; d < D; ++d) dot += y[base + d] * dy[base + d];
+    for (int d = 0; d < D; ++d) dx[base + d] = (dy[base + d] - y[base + d] * dot) / norm;
+}

@@ -18,6 +18,15 @@ extension Tape {
         }
     }
 
+    public func div(_ a: Variable, _ b: Variable) throws -> Variable {
+        let be = backend
+        let y = try be.elementwise(.div, a.value, b.value)
+        return record(y, [a, b]) { dy in
+            let da = try be.elementwise(.div, dy, b.value)
+            return [da, b.requiresGrad ? try be.apply(.scale(-1), be.elementwise(.mul, da, y)) : nil]
+        }
+    }
+
     public func scale(_ x: Variable, _ alpha: Float) throws -> Variable { try unary(.scale(alpha), x) }
     public func relu(_ x: Variable) throws -> Variable { try unary(.relu, x) }
     public func leakyRelu(_ x: Variable, slope: Float = 0.01) throws -> Variable { try unary(.leakyRelu(slope: slope), x) }

@@ -95,6 +95,13 @@ public protocol Backend: AnyObject {
     /// dlogits = upstream[0] · d loss / d logits.
     func diceCEBackward(probs: Tensor, labels: Tensor, sums: Tensor, upstream: Tensor, dims: Dims3,
                         options: DiceCEOptions, dlogits: Tensor) throws
+    /// probs (N, C) = softmax(logits); rowLoss (N) = −Σ targets·log softmax(logits) (soft targets).
+    func crossEntropyRows(logits: Tensor, targets: Tensor, probs: Tensor, rowLoss: Tensor, rows: Int, cols: Int) throws
+    /// dlogits = upstream[0] · scale · (probs − targets)
+    func crossEntropyRowsBackward(probs: Tensor, targets: Tensor, upstream: Tensor, scale: Float, dlogits: Tensor) throws
+    /// y (N, D) = x / max(‖x‖, eps) per row; norms (N) = ‖x‖.
+    func rowNormalize(x: Tensor, y: Tensor, norms: Tensor, rows: Int, cols: Int, eps: Float) throws
+    func rowNormalizeBackward(y: Tensor, norms: Tensor, dy: Tensor, dx: Tensor, rows: Int, cols: Int, eps: Float) throws
 
     // MARK: boxes of (C, D, H, W) volumes (Ops/Boxes.swift): sliding-window inference
     /// dst[dstOffset...] (C, dst box) = src[srcOffset...] (C, src box) read at +offset; 0 outside src.
@@ -152,17 +159,21 @@ public enum UnaryOp: Sendable, Equatable {
     case relu, leakyRelu(slope: Float), gelu, sigmoid, scale(Float)
     /// 1/sqrt(x + epsilon) (BatchNorm's inverse standard deviation from running variance).
     case rsqrt(epsilon: Float)
+    /// |x|; its derivative is torch.sign (0 at 0).
+    case abs
 
     /// Codes shared with kernels/elementwise.cl.
     var code: Int32 {
-        switch self { case .relu: 0; case .leakyRelu: 1; case .gelu: 2; case .sigmoid: 3; case .scale: 4; case .rsqrt: 5 }
+        switch self {
+        case .relu: 0; case .leakyRelu: 1; case .gelu: 2; case .sigmoid: 3; case .scale: 4; case .rsqrt: 5; case .abs: 6
+        }
     }
     var parameter: Float {
         switch self { case let .leakyRelu(s): s; case let .scale(a): a; case let .rsqrt(e): e; default: 0 }
     }
 }
 
-public enum BinaryOp: Int32, Sendable { case add = 0, sub = 1, mul = 2 }
+public enum BinaryOp: Int32, Sendable { case add = 0, sub = 1, mul = 2, div = 3 }
 
 /// Row-major GEMM arguments: C[m×n] = alpha·op(A)[m×k]·op(B)[k×n] + beta·C, `batch` times with strides.
 public struct GemmArgs: Sendable, Equatable {

@@ -21,6 +21,12 @@ public enum DeviceSpecifier: Equatable, Sendable, CustomStringConvertible {
         return try listOpenCLDevices().isEmpty ? .cpu : .opencl(index: 0)
     }
 
+    /// The first OpenCL GPU, else the CPU backend (an OpenCL CPU driver such as PoCL is slower than
+    /// the CPU backend's OpenBLAS path, so it is used only when asked for).
+    public static func preferGPU() throws -> DeviceSpecifier {
+        try listOpenCLDevices().first(where: \.isGPU).map { .opencl(index: $0.index) } ?? .cpu
+    }
+
     public var description: String {
         switch self { case .cpu: "cpu"; case let .opencl(i): "opencl:\(i)" }
     }

@@ -40,7 +40,7 @@ struct Devices: ParsableCommand {
             print("           platform: \(d.platform)")
             print("           memory: \(d.globalMemoryBytes / 1_048_576) MiB (largest buffer \(d.maxAllocationBytes / 1_048_576) MiB)")
             print("           compute units: \(d.computeUnits), max work-group \(d.maxWorkGroupSize)")
-            print("           version: \(d.version), driver \(d.driverVersion)")
+            print("           version: \(d.version), driver \(d.driverVersion)\(d.isGPU ? ", GPU" : "")")
         }
     }
 }

@@ -10,6 +10,7 @@ enum Scalar {
         case .sigmoid: return 1 / (1 + exp(-v))
         case let .scale(a): return v * a
         case let .rsqrt(e): return 1 / (v + e).squareRoot()
+        case .abs: return Swift.abs(v)
         }
     }
 
@@ -27,6 +28,7 @@ enum Scalar {
         case let .rsqrt(e):
             let r = 1 / (v + e).squareRoot()
             return -0.5 * r * r * r
+        case .abs: return v > 0 ? 1 : (v < 0 ? -1 : 0)
         }
     }
 }
@@ -52,6 +54,7 @@ extension CPUBackend {
         case .add: for i in 0..<y.count { yp[i] = ap[i] + bp[i] }
         case .sub: for i in 0..<y.count { yp[i] = ap[i] - bp[i] }
         case .mul: for i in 0..<y.count { yp[i] = ap[i] * bp[i] }
+        case .div: for i in 0..<y.count { yp[i] = ap[i] / bp[i] }
         }
     }
 

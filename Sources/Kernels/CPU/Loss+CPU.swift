@@ -63,3 +63,61 @@ extension CPUBackend {
         }
     }
 }
+
+// Row losses: references for kernels/loss.cl cross_entropy_rows*, row_l2_normalize*.
+extension CPUBackend {
+    public func crossEntropyRows(logits: Tensor, targets: Tensor, probs: Tensor, rowLoss: Tensor, rows: Int,
+                                 cols: Int) throws {
+        let x = try ptr(logits, "crossEntropy"), t = try ptr(targets, "crossEntropy")
+        let p = try ptr(probs, "crossEntropy"), l = try ptr(rowLoss, "crossEntropy")
+        for n in 0..<rows {
+            let base = n * cols
+            var m = -Float.infinity
+            for c in 0..<cols { m = max(m, x[base + c]) }
+            var sum: Float = 0
+            for c in 0..<cols { let e = exp(x[base + c] - m); p[base + c] = e; sum += e }
+            let lse = log(sum) + m
+            var loss: Float = 0
+            for c in 0..<cols {
+                p[base + c] /= sum
+                if t[base + c] != 0 { loss -= t[base + c] * (x[base + c] - lse) }
+            }
+            l[n] = loss
+        }
+    }
+
+    public func crossEntropyRowsBackward(probs: Tensor, targets: Tensor, upstream: Tensor, scale: Float,
+                                         dlogits: Tensor) throws {
+        let p = try ptr(probs, "crossEntropyBackward"), t = try ptr(targets, "crossEntropyBackward")
+        let g = try ptr(upstream, "crossEntropyBackward")[0] * scale, d = try ptr(dlogits, "crossEntropyBackward")
+        for i in 0..<probs.count { d[i] = g * (p[i] - t[i]) }
+    }
+
+    public func rowNormalize(x: Tensor, y: Tensor, norms: Tensor, rows: Int, cols: Int, eps: Float) throws {
+        let xp = try ptr(x, "rowNormalize"), yp = try ptr(y, "rowNormalize"), np = try ptr(norms, "rowNormalize")
+        for n in 0..<rows {
+            let base = n * cols
+            var s: Float = 0
+            for d in 0..<cols { s += xp[base + d] * xp[base + d] }
+            let norm = s.squareRoot(), inv = 1 / max(norm, eps)
+            for d in 0..<cols { yp[base + d] = xp[base + d] * inv }
+            np[n] = norm
+        }
+    }
+
+    public func rowNormalizeBackward(y: Tensor, norms: Tensor, dy: Tensor, dx: Tensor, rows: Int, cols: Int,
+                                     eps: Float) throws {
+        let yp = try ptr(y, "rowNormalizeBackward"), np = try ptr(norms, "rowNormalizeBackward")
+        let g = try ptr(dy, "rowNormalizeBackward"), d = try ptr(dx, "rowNormalizeBackward")
+        for n in 0..<rows {
+            let base = n * cols, norm = np[n]
+            if norm <= eps {
+                for k in 0..<cols { d[base + k] = g[base + k] / eps }
+                continue
+            }
+            var dot: Float = 0
+            for k in 0..<cols { dot += yp[base + k] * g[base + k] }
+            for k in 0..<cols { d[base + k] = (g[base + k] - yp[base + k] * dot) / norm }
+        }
+    }
+}

@@ -116,11 +116,13 @@ __kernel void col2im(__global const float* col, __global float* dx, const int dx
 #define UNARY_SIGMOID 3
 #define UNARY_SCALE 4
 #define UNARY_RSQRT 5
+#define UNARY_ABS 6
 
 // Binary op codes (BinaryOp.rawValue).
 #define BINARY_ADD 0
 #define BINARY_SUB 1
 #define BINARY_MUL 2
+#define BINARY_DIV 3
 
 // y[i] = value
 __kernel void fill(__global float* y, const float value, const int n) {
@@ -140,6 +142,7 @@ __kernel void unary_forward(__global const float* x, __global float* y, const in
     case UNARY_GELU: r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f)); break;
     case UNARY_SIGMOID: r = 1.0f / (1.0f + exp(-v)); break;
     case UNARY_RSQRT: r = 1.0f / sqrt(v + p); break;
+    case UNARY_ABS: r = fabs(v); break;
     default: r = v * p; break;
     }
     y[i] = r;
@@ -163,6 +166,7 @@ __kernel void unary_backward(__global const float* x, __global const float* dy, 
     }
     case UNARY_SIGMOID: { const float s = 1.0f / (1.0f + exp(-v)); d = s * (1.0f - s); break; }
     case UNARY_RSQRT: { const float r = 1.0f / sqrt(v + p); d = -0.5f * r * r * r; break; }
+    case UNARY_ABS: d = v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : 0.0f); break;  // torch.sign: 0 at 0
     default: d = p; break;
     }
     dx[i] = d * dy[i];
@@ -174,7 +178,7 @@ __kernel void binary_forward(__global const float* a, __global const float* b, _
     const int i = get_global_id(0);
     if (i >= n) return;
     const float u = a[i], v = b[i];
-    y[i] = op == BINARY_ADD ? u + v : (op == BINARY_SUB ? u - v : u * v);
+    y[i] = op == BINARY_ADD ? u + v : (op == BINARY_SUB ? u - v : (op == BINARY_MUL ? u * v : u / v));
 }
 
 // y[i] += alpha * x[i]  (gradient accumulation)
@@ -327,6 +331,67 @@ __kernel void dice_ce_backward(__global const float* probs, __global const float
         const float y = c == t ? 1.0f : 0.0f;
         dlogits[base + (long)c * S] = g * (p * (dlogits[base + (long)c * S] - dot) + wc * (p - y));
     }
+}
+
+// ---- Row losses for small (N, C) logits: torch CrossEntropyLoss (soft targets cover label smoothing)
+// and the row normalisation of NT-Xent (MONAI ContrastiveLoss). CPU reference: Loss+CPU.swift.
+
+// probs (N, C) = softmax(logits); row_loss (N) = −Σ_c targets·log softmax. One work-item per row.
+__kernel void cross_entropy_rows(__global const float* logits, __global const float* targets,
+                                 __global float* probs, __global float* row_loss, const int N, const int C) {
+    const int n = get_global_id(0);
+    if (n >= N) return;
+    const long base = (long)n * C;
+    float m = -INFINITY;
+    for (int c = 0; c < C; ++c) m = fmax(m, logits[base + c]);
+    float sum = 0.0f;
+    for (int c = 0; c < C; ++c) { const float e = exp(logits[base + c] - m); probs[base + c] = e; sum += e; }
+    const float lse = log(sum) + m, inv = 1.0f / sum;
+    float l = 0.0f;
+    for (int c = 0; c < C; ++c) {
+        probs[base + c] *= inv;
+        const float t = targets[base + c];
+        if (t != 0.0f) l -= t * (logits[base + c] - lse);
+    }
+    row_loss[n] = l;
+}
+
+// dlogits (N, C) = upstream[0] · scale · (probs − targets)  (scale = 1/N for the mean).
+__kernel void cross_entropy_rows_backward(__global const float* probs, __global const float* targets,
+                                          __global const float* upstream, __global float* dlogits,
+                                          const int total, const float scale) {
+    const int i = get_global_id(0);
+    if (i < total) dlogits[i] = upstream[0] * scale * (probs[i] - targets[i]);
+}
+
+// y (N, D) = x / max(‖x‖, eps) per row (F.normalize); norms (N) = ‖x‖.
+__kernel void row_l2_normalize(__global const float* x, __global float* y, __global float* norms,
+                               const int N, const int D, const float eps) {
+    const int n = get_global_id(0);
+    if (n >= N) return;
+    const long base = (long)n * D;
+    float s = 0.0f;
+    for (int d = 0; d < D; ++d) s += x[base + d] * x[base + d];
+    const float norm = sqrt(s), inv = 1.0f / fmax(norm, eps);
+    for (int d = 0; d < D; ++d) y[base + d] = x[base + d] * inv;
+    norms[n] = norm;
+}
+
+// dx = (dy − y·(y·dy)) / ‖x‖, or dy / eps where the norm was clamped.
+__kernel void row_l2_normalize_backward(__global const float* y, __global const float* norms,
+                                        __global const float* dy, __global float* dx,
+                                        const int N, const int D, const float eps) {
+    const int n = get_global_id(0);
+    if (n >= N) return;
+    const long base = (long)n * D;
+    const float norm = norms[n];
+    if (norm <= eps) {
+        for (int d = 0; d < D; ++d) dx[base + d] = dy[base + d] / eps;
+        return;
+    }
+    float dot = 0.0f;
+    for (int d = 0; d < D; ++d) dot += y[base + d] * dy[base + d];
+    for (int d = 0; d < D; ++d) dx[base + d] = (dy[base + d] - y[base + d] * dot) / norm;
 }
 """#,
         "norm": #"""

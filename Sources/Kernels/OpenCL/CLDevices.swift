@@ -13,6 +13,8 @@ public struct CLDeviceInfo: @unchecked Sendable, CustomStringConvertible {
     public let maxAllocationBytes: Int
     public let computeUnits: Int
     public let maxWorkGroupSize: Int
+    /// CL_DEVICE_TYPE_GPU (PoCL and other CPU drivers are not).
+    public let isGPU: Bool
     let id: cl_device_id
 
     public var description: String {
@@ -53,7 +55,8 @@ public func listOpenCLDevices() throws -> [CLDeviceInfo] {
                 globalMemoryBytes: try num(CL_DEVICE_GLOBAL_MEM_SIZE, cl_ulong.self),
                 maxAllocationBytes: try num(CL_DEVICE_MAX_MEM_ALLOC_SIZE, cl_ulong.self),
                 computeUnits: try num(CL_DEVICE_MAX_COMPUTE_UNITS, cl_uint.self),
-                maxWorkGroupSize: try num(CL_DEVICE_MAX_WORK_GROUP_SIZE, Int.self), id: id))
+                maxWorkGroupSize: try num(CL_DEVICE_MAX_WORK_GROUP_SIZE, Int.self),
+                isGPU: try num(CL_DEVICE_TYPE, cl_device_type.self) & Int(CL_DEVICE_TYPE_GPU) != 0, id: id))
         }
     }
     return result

@@ -11,6 +11,7 @@ enum KernelName: String, CaseIterable {
     case adamw_step
     case box_copy, box_accumulate, box_normalize
     case dice_ce_softmax, dice_sums, dice_ce_finalize, dice_ce_backward
+    case cross_entropy_rows, cross_entropy_rows_backward, row_l2_normalize, row_l2_normalize_backward
     case window_partition, window_merge, window_attention_softmax, index_gather_sum, patch_merge, patch_merge_backward
 
     var program: String {
@@ -26,7 +27,8 @@ enum KernelName: String, CaseIterable {
         case .permute, .copy_block: "layout"
         case .adamw_step: "optim"
         case .box_copy, .box_accumulate, .box_normalize: "box"
-        case .dice_ce_softmax, .dice_sums, .dice_ce_finalize, .dice_ce_backward: "loss"
+        case .dice_ce_softmax, .dice_sums, .dice_ce_finalize, .dice_ce_backward, .cross_entropy_rows,
+             .cross_entropy_rows_backward, .row_l2_normalize, .row_l2_normalize_backward: "loss"
         case .window_partition, .window_merge, .window_attention_softmax, .index_gather_sum, .patch_merge,
              .patch_merge_backward: "swin"
         }

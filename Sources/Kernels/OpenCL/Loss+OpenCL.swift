@@ -23,3 +23,30 @@ extension OpenCLBackend {
                     .float(o.lambdaDice), .float(o.lambdaCE)])
     }
 }
+
+// Row losses (cross-entropy with soft targets, row L2 normalisation).
+extension OpenCLBackend {
+    public func crossEntropyRows(logits: Tensor, targets: Tensor, probs: Tensor, rowLoss: Tensor, rows: Int,
+                                 cols: Int) throws {
+        try launch(.cross_entropy_rows, global: rows,
+                   [.buffer(logits), .buffer(targets), .buffer(probs), .buffer(rowLoss), .int(rows), .int(cols)])
+    }
+
+    public func crossEntropyRowsBackward(probs: Tensor, targets: Tensor, upstream: Tensor, scale: Float,
+                                         dlogits: Tensor) throws {
+        try launch(.cross_entropy_rows_backward, global: probs.count,
+                   [.buffer(probs), .buffer(targets), .buffer(upstream), .buffer(dlogits), .int(probs.count),
+                    .float(scale)])
+    }
+
+    public func rowNormalize(x: Tensor, y: Tensor, norms: Tensor, rows: Int, cols: Int, eps: Float) throws {
+        try launch(.row_l2_normalize, global: rows,
+                   [.buffer(x), .buffer(y), .buffer(norms), .int(rows), .int(cols), .float(eps)])
+    }
+
+    public func rowNormalizeBackward(y: Tensor, norms: Tensor, dy: Tensor, dx: Tensor, rows: Int, cols: Int,
+                                     eps: Float) throws {
+        try launch(.row_l2_normalize_backward, global: rows,
+                   [.buffer(y), .buffer(norms), .buffer(dy), .buffer(dx), .int(rows), .int(cols), .float(eps)])
+    }
+}

@@ -34,3 +34,56 @@ extension Backend {
         return d
     }
 }
+
+/// What cross-entropy's forward keeps for its backward.
+public struct CrossEntropyCache {
+    public let probs: Tensor    // (N, C) softmax
+    public let targets: Tensor  // (N, C) target distribution
+}
+
+extension Backend {
+    /// torch `CrossEntropyLoss` (mean over rows) against target distributions: logits (N, C), targets
+    /// (N, C) whose rows sum to 1 (one-hot, or label-smoothed by `softTargets`). Returns loss, shape ().
+    public func crossEntropy(logits: Tensor, targets: Tensor) throws -> (loss: Tensor, cache: CrossEntropyCache) {
+        try Check.that(logits.shape.rank == 2, "crossEntropy", "logits \(logits.name) must be (N, C), got \(logits.shape)")
+        try Check.shape(targets, logits.shape, "crossEntropy targets")
+        let (n, c) = (logits.shape[0], logits.shape[1])
+        let probs = try allocate(logits.shape, name: "cross-entropy softmax")
+        let rowLoss = try allocate(Shape(n), name: "cross-entropy per row")
+        try crossEntropyRows(logits: logits, targets: targets, probs: probs, rowLoss: rowLoss, rows: n, cols: c)
+        return (try mean(rowLoss), CrossEntropyCache(probs: probs, targets: targets))
+    }
+
+    /// d (upstream · loss) / d logits.
+    public func crossEntropyBackward(_ cache: CrossEntropyCache, upstream: Tensor) throws -> Tensor {
+        let d = try allocate(cache.probs.shape, name: "cross-entropy dlogits")
+        try crossEntropyRowsBackward(probs: cache.probs, targets: cache.targets, upstream: upstream,
+                                     scale: 1 / Float(max(cache.probs.shape[0], 1)), dlogits: d)
+        return d
+    }
+
+    /// F.normalize(x, dim=1): x (N, D) → (y, norms (N)).
+    public func normalizeRows(_ x: Tensor, eps: Float = 1e-12) throws -> (y: Tensor, norms: Tensor) {
+        try Check.that(x.shape.rank == 2, "normalizeRows", "\(x.name) must be (N, D), got \(x.shape)")
+        let y = try allocate(x.shape, name: "normalized rows"), norms = try allocate(Shape(x.shape[0]), name: "row norms")
+        try rowNormalize(x: x, y: y, norms: norms, rows: x.shape[0], cols: x.shape[1], eps: eps)
+        return (y, norms)
+    }
+
+    public func normalizeRowsBackward(y: Tensor, norms: Tensor, dy: Tensor, eps: Float = 1e-12) throws -> Tensor {
+        try Check.same(y, dy, "normalizeRows backward")
+        let dx = try allocate(y.shape, name: "normalized rows dx")
+        try rowNormalizeBackward(y: y, norms: norms, dy: dy, dx: dx, rows: y.shape[0], cols: y.shape[1], eps: eps)
+        return dx
+    }
+}
+
+/// Target rows (N·C, row-major) for class ids: (1 − ε)·one-hot + ε/C, torch's `label_smoothing = ε`.
+public func softTargets(_ classes: [Int], classCount c: Int, smoothing: Float = 0) throws -> [Float] {
+    var t = [Float](repeating: smoothing / Float(c), count: classes.count * c)
+    for (n, k) in classes.enumerated() {
+        guard (0..<c).contains(k) else { throw ShapeError(op: "softTargets", "class id \(k) outside 0..<\(c)") }
+        t[n * c + k] += 1 - smoothing
+    }
+    return t
+}

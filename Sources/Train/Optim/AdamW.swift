@@ -15,6 +15,13 @@ public final class AdamW {
         self.backend = backend
     }
 
+    /// Continues from a checkpoint: the step count, hyper-parameters and moments it saved.
+    public func restore(step: Int, hyper: AdamWHyper, moments: [String: (m: Tensor, v: Tensor)]) {
+        self.step = step
+        self.hyper = hyper
+        self.moments = moments
+    }
+
     /// One update of every parameter that has a gradient (PyTorch skips those without one).
     public func update(_ parameters: [(String, Parameter)]) throws {
         try update(parameters.compactMap { key, p in p.grad.map { (key, p.value, $0) } })

@@ -27,4 +27,20 @@ public final class SegmentationStep {
         if update { try optimizer.update(model.namedParameters()) }
         return parts
     }
+
+    /// A training step that checks the loss first: [total, dice, CE] on the host. A NaN or inf loss
+    /// throws `NonFiniteLoss` before backward, so the weights stay as they were.
+    public func train(x: Tensor, y: Tensor, inputFinite: () -> Bool) throws -> [Float] {
+        let tape = Tape(backend: backend)
+        let logits = try model(tape.input(x), tape: tape)
+        let (loss, parts) = try tape.diceCELoss(logits, labels: y, options: lossOptions)
+        let values = try backend.download(parts)
+        guard values.allSatisfy(\.isFinite) else {
+            tape.reset()
+            throw NonFiniteLoss(values: ["loss": values[0], "dice": values[1], "ce": values[2]], inputFinite: inputFinite())
+        }
+        try tape.backward(loss)
+        try optimizer.update(model.namedParameters())
+        return values
+    }
 }

@@ -36,9 +36,12 @@ public final class PatchLoader: @unchecked Sendable {
     public var waitedSeconds: Double { batchWaits.reduce(0, +) }
 
     public init(cases: [CaseEntry], preprocessing: Preprocessing, sampler: PatchSampler, augmentation: Augmentation,
-                batchSize: Int, workers: Int = 2, ahead: Int = 4, seed: UInt64, cache: PreprocessedCache? = nil) throws {
+                batchSize: Int, workers: Int = 2, ahead: Int = 4, seed: UInt64, cache: PreprocessedCache? = nil,
+                labelsRequired: Bool = true) throws {
         guard !cases.isEmpty else { throw DatasetError(path: "loader", problem: "no cases") }
-        for c in cases where c.label == nil { throw DatasetError(path: c.image.path, problem: "no label: needed for training") }
+        for c in cases where c.label == nil && labelsRequired {
+            throw DatasetError(path: c.image.path, problem: "no label: needed for training")
+        }
         self.cases = cases; self.preprocessing = preprocessing; self.sampler = sampler; self.augmentation = augmentation
         self.batchSize = batchSize; self.workers = max(1, workers); self.ahead = max(1, ahead); self.seed = seed
         self.cache = cache
@@ -124,15 +127,20 @@ public final class PatchLoader: @unchecked Sendable {
 
     private func load(_ c: Int) throws -> (Volume, Volume) {
         let e = cases[c]
-        if let cache { return try cache.get(image: e.image, label: e.label!, preprocessing: preprocessing) { try preprocess(e) } }
+        if let cache { return try cache.get(image: e.image, label: e.label, preprocessing: preprocessing) { try preprocess(e) } }
         return try preprocess(e)
     }
 
+    /// An unlabeled case (self-supervised pretraining) gets an all-background label, so crops are uniform.
     private func preprocess(_ e: CaseEntry) throws -> (Volume, Volume) {
         let (img, _) = try NIfTI.read(e.image)
-        let (lab, _) = try NIfTI.read(e.label!)
-        try NIfTI.checkPair(image: img, imageFile: e.image.path, label: lab, labelFile: e.label!.path)
-        try NIfTI.checkLabels(lab, file: e.label!.path)
+        guard let labelURL = e.label else {
+            let r = try preprocessing(image: img)
+            return (r.image, Volume(shape: r.image.shape, values: [Float](repeating: 0, count: r.image.values.count), affine: r.image.affine))
+        }
+        let (lab, _) = try NIfTI.read(labelURL)
+        try NIfTI.checkPair(image: img, imageFile: e.image.path, label: lab, labelFile: labelURL.path)
+        try NIfTI.checkLabels(lab, file: labelURL.path)
         let r = try preprocessing(image: img, label: lab)
         return (r.image, r.label!)
     }

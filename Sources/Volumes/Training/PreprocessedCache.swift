@@ -17,8 +17,8 @@ public struct PreprocessedCache: Sendable {
         return String(h, radix: 16)
     }
 
-    /// The cached pair, or `make()`'s result after storing it.
-    public func get(image: URL, label: URL, preprocessing: Preprocessing, make: () throws -> (Volume, Volume)) throws -> (Volume, Volume) {
+    /// The cached pair (an unlabeled image caches an all-zero label), or `make()`'s result after storing it.
+    public func get(image: URL, label: URL?, preprocessing: Preprocessing, make: () throws -> (Volume, Volume)) throws -> (Volume, Volume) {
         let key = try Self.key(image: image, label: label, preprocessing: preprocessing)
         let img = directory.appendingPathComponent("\(key)-image.nii"), lab = directory.appendingPathComponent("\(key)-label.nii")
         if let a = try? NIfTI.read(img).volume, let b = try? NIfTI.read(lab).volume, a.shape == b.shape { return (a, b) }
