@@ -24,10 +24,10 @@ test: setup kernels
 	$(SWIFT) build --build-tests
 	OPENCL_REQUIRED=1 $(SWIFT) test --skip-build --disable-swift-testing
 
-# Until training lands: list the devices and run the ops benchmark.
+# Synthetic cohort → pretrain → fine-tune (SSL vs baseline) → segment → evaluate; runs/demo/summary.json.
 demo: release
 	.build/release/swinliver devices
-	.build/release/swinliver bench ops
+	.build/release/swinliver demo --out runs/demo
 
 bench: release
 	.build/release/swinliver bench ops

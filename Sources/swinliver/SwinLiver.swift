@@ -7,7 +7,9 @@ struct SwinLiver: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swinliver",
         abstract: "Swin UNETR liver CT segmentation and tumour classification on any OpenCL device.",
-        subcommands: [Devices.self, Bench.self, Debug.self, PreprocessCommand.self, SynthCommand.self, MetricsCommand.self, EvaluateCommand.self])
+        subcommands: [Devices.self, SynthCommand.self, PreprocessCommand.self, PretrainCommand.self, TrainCommand.self,
+                      SegmentCommand.self, ExportCommand.self, EvaluateCommand.self, MetricsCommand.self, AblateCommand.self,
+                      DemoCommand.self, Bench.self, Debug.self])
 }
 
 /// `--device cpu|opencl|opencl:N` (or SWINLIVER_DEVICE).

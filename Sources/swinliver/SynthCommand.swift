@@ -9,11 +9,16 @@ struct SynthCommand: ParsableCommand {
     @Option var cases = 20
     @Option var out: String
     @Option var seed: UInt64 = 0
+    @Option(name: .customLong("in-plane"), help: "In-plane grid I,J (the field of view stays 30–38 cm; smaller grids, coarser voxels).")
+    var inPlane = "256,208"
 
     func run() throws {
         guard cases > 0 else { throw ValidationError("--cases must be positive") }
         let start = Date()
-        try SyntheticCohort.write(cases: cases, to: URL(fileURLWithPath: out), seed: seed)
+        let grid = inPlane.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard grid.count == 2, grid.allSatisfy({ $0 >= 16 }) else { throw ValidationError("--in-plane needs I,J (each at least 16)") }
+        try SyntheticCohort.write(cases: cases, to: URL(fileURLWithPath: out), seed: seed,
+                                  generator: SyntheticCT(inPlaneVoxels: (grid[0], grid[1])))
         print(String(format: "wrote %d cases to %@ in %.1f s (manifest.csv, dataset.json)", cases, out, Date().timeIntervalSince(start)))
     }
 }

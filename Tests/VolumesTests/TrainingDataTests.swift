@@ -41,6 +41,13 @@ final class TrainingDataTests: XCTestCase {
         XCTAssertEqual(Double(withTumour) / 200, 0.5, accuracy: 0.15)
         var rng2 = SampleRandom(seed: 9)
         XCTAssertEqual(sampler(image: image, label: label, &rng2), patches, "seeded")
+        // RandCropByLabelClasses: class 2 (tumour) centres in 2 of 3 crops; absent class 1 gets no share.
+        var byClass = sampler
+        byClass.classRatios = [1, 5, 2]
+        var rng3 = SampleRandom(seed: 4)
+        let centred = byClass(image: image, label: label, &rng3)
+        let withTumourByClass = Double(centred.filter { $0.label.contains(2) }.count) / 200
+        XCTAssertTrue((0.62...0.85).contains(withTumourByClass), "\(withTumourByClass): 2/3 tumour-centred plus background crops that reach it")
     }
 
     func testDatasetLayoutsAndSplits() throws {

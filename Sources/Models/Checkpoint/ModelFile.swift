@@ -24,9 +24,10 @@ public enum SwinUNETRFile {
     }
 
     /// Writes every parameter and buffer (MONAI keys) with the config in the metadata, atomically.
-    public static func write(_ model: SwinUNETR, to url: URL, backend: Backend) throws {
+    /// `metadata` adds entries (the trainer records its preprocessing `spacing` and `roi`).
+    public static func write(_ model: SwinUNETR, to url: URL, backend: Backend, metadata: [String: String] = [:]) throws {
         var w = SafeTensorsWriter()
-        w.metadata = ["format": format, "config": String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)]
+        w.metadata = metadata.merging(["format": format, "config": String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)]) { $1 }
         try model.stateDict(into: &w, backend: backend)
         try w.write(to: url)
     }

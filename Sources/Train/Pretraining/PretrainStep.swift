@@ -66,6 +66,7 @@ public final class PretrainStep {
 public struct NonFiniteLoss: Error, CustomStringConvertible {
     public let values: [String: Float]
     public let inputFinite: Bool
+    public init(values: [String: Float], inputFinite: Bool) { self.values = values; self.inputFinite = inputFinite }
     public var likelyCause: String {
         inputFinite ? "the learning rate is probably too high (or the loss diverged): lower --lr or lengthen the warm-up"
                     : "the input batch holds NaN or inf voxels: check the CT files"

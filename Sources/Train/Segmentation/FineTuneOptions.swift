@@ -10,6 +10,8 @@ public struct FineTuneOptions: Codable, Equatable, Sendable {
     public var batchSize = 2
     public var samplesPerVolume = 2
     public var positive = 1.0, negative = 1.0
+    /// RandCropByLabelClasses ratios (background, liver, tumour) instead of pos/neg sampling when set.
+    public var classRatios: [Double]?
     public var epochs = 100
     public var lr = 1e-4
     public var weightDecay = 1e-5

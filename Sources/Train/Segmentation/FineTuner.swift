@@ -72,11 +72,12 @@ public final class FineTuner {
             log.say("encoder initialised from \(encoder)")
         }
         try Data(optionsJSON.utf8).write(to: directory.appendingPathComponent("options.json"), options: .atomic)
-        let sampler = PatchSampler(roi: options.roi, positive: options.positive, negative: options.negative,
+        var sampler = PatchSampler(roi: options.roi, positive: options.positive, negative: options.negative,
                                    samples: options.samplesPerVolume)
+        sampler.classRatios = options.classRatios
         let loader = try PatchLoader(cases: trainCases, preprocessing: options.preprocessing, sampler: sampler,
                                      augmentation: options.augmentation, batchSize: options.batchSize, seed: options.seed)
-        let perEpoch = (trainCases.count * options.samplesPerVolume + options.batchSize - 1) / options.batchSize
+        let perEpoch = loader.batchesPerEpoch(samplesPerCase: options.samplesPerVolume)
         let total = options.epochs * perEpoch
         let loop = EpochLoop(epochs: options.epochs, stepsPerEpoch: perEpoch, checkpointEvery: options.checkpointEvery,
                              maxSteps: options.maxSteps,
@@ -104,7 +105,8 @@ public final class FineTuner {
                 position.bestScore = result.score
                 position.bestEpoch = epoch + 1
                 best = result
-                try SwinUNETRFile.write(model, to: directory.appendingPathComponent("best.safetensors"), backend: backend)
+                try SwinUNETRFile.write(model, to: directory.appendingPathComponent("best.safetensors"), backend: backend,
+                                        metadata: inferenceMetadata)
                 try writeJSON(result.json, to: directory.appendingPathComponent("validation.json"))
             }
         }, checkpoint: { position in
@@ -112,8 +114,14 @@ public final class FineTuner {
                                          to: checkpointURL, backend: backend)
             return checkpointURL
         })
-        try SwinUNETRFile.write(model, to: directory.appendingPathComponent("final.safetensors"), backend: backend)
+        try SwinUNETRFile.write(model, to: directory.appendingPathComponent("final.safetensors"), backend: backend,
+                                metadata: inferenceMetadata)
         return best
+    }
+
+    /// What `segment` needs besides the weights: the preprocessing spacing and the training ROI.
+    public var inferenceMetadata: [String: String] {
+        ["spacing": options.spacing.map { "\($0)" }.joined(separator: ","), "roi": options.roi.map(String.init).joined(separator: ",")]
     }
 }
 

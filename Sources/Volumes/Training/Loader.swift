@@ -23,6 +23,8 @@ public final class PatchLoader: @unchecked Sendable {
     public let seed: UInt64
     /// Where preprocessed volumes are kept between runs (nil: memory only).
     public let cache: PreprocessedCache?
+    /// Drop an epoch's last, smaller batch (torch DataLoader's drop_last).
+    public let dropLast: Bool
 
     private let lock = NSCondition()
     private var volumes: [Int: (Volume, Volume)] = [:]
@@ -37,7 +39,7 @@ public final class PatchLoader: @unchecked Sendable {
 
     public init(cases: [CaseEntry], preprocessing: Preprocessing, sampler: PatchSampler, augmentation: Augmentation,
                 batchSize: Int, workers: Int = 2, ahead: Int = 4, seed: UInt64, cache: PreprocessedCache? = nil,
-                labelsRequired: Bool = true) throws {
+                labelsRequired: Bool = true, dropLast: Bool = false) throws {
         guard !cases.isEmpty else { throw DatasetError(path: "loader", problem: "no cases") }
         for c in cases where c.label == nil && labelsRequired {
             throw DatasetError(path: c.image.path, problem: "no label: needed for training")
@@ -45,6 +47,13 @@ public final class PatchLoader: @unchecked Sendable {
         self.cases = cases; self.preprocessing = preprocessing; self.sampler = sampler; self.augmentation = augmentation
         self.batchSize = batchSize; self.workers = max(1, workers); self.ahead = max(1, ahead); self.seed = seed
         self.cache = cache
+        self.dropLast = dropLast
+    }
+
+    /// Batches per epoch when every case yields `samplesPerCase` patches.
+    public func batchesPerEpoch(samplesPerCase: Int) -> Int {
+        let n = cases.count * samplesPerCase
+        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize
     }
 
     /// The case order of an epoch (a seeded shuffle).
@@ -89,7 +98,7 @@ public final class PatchLoader: @unchecked Sendable {
                 pending.removeFirst(batchSize)
             }
         }
-        if !pending.isEmpty {
+        if !pending.isEmpty && !dropLast {
             batchWaits.append(waited)
             try body(batch(pending))
         }

@@ -1,0 +1,139 @@
+import Foundation
+import SafeTensors
+import TestSupport
+import Volumes
+import XCTest
+
+/// `synth` → `pretrain` → `train --init-encoder` → `segment` → `export` on a tiny cohort (CPU backend),
+/// and a run killed mid-training that `--resume` continues with the uninterrupted run's losses.
+final class TrainingCommandTests: XCTestCase {
+    static let model = ["--feature-size", "12", "--roi", "64,32,32", "--spacing", "8", "--device", "cpu", "--quiet"]
+
+    func cohort() throws -> URL {
+        let dir = try temporaryFolder("cohort")
+        let r = try runSwinLiver(["synth", "--cases", "3", "--in-plane", "40,32", "--out", dir.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return dir
+    }
+
+    /// (step, loss) from a run's log.jsonl; a step logged twice (re-run after a resume) keeps its last value.
+    func losses(_ log: URL) throws -> [Int: Double] {
+        var out: [Int: Double] = [:]
+        for line in try String(contentsOf: log, encoding: .utf8).split(separator: "\n") {
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            if let s = o["step"] as? Int, let l = o["loss"] as? Double, o["event"] == nil { out[s] = l }
+        }
+        return out
+    }
+
+    func testPretrainTrainSegmentExport() throws {
+        let data = try cohort(), work = try temporaryFolder("pipeline")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: work) }
+        let pre = work.appendingPathComponent("pretrain")
+        var r = try runSwinLiver(["pretrain", "--data", data.path, "--out", pre.path, "--epochs", "1", "--batch", "2", "--samples", "1",
+                                  "--max-steps", "1"] + Self.model)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let encoder = try SafeTensorsFile(contentsOf: pre.appendingPathComponent("encoder.safetensors"))
+        XCTAssertTrue(encoder.keys.contains("swinViT.patch_embed.proj.weight"))
+        XCTAssertTrue(encoder.keys.contains("swinViT.layers4.0.blocks.1.attn.qkv.weight"))
+        XCTAssertTrue(encoder.keys.contains("rotation_head.weight") && encoder.keys.contains("conv.4.weight"))
+        XCTAssertEqual(try losses(pre.appendingPathComponent("log.jsonl")).count, 1)
+
+        let run = work.appendingPathComponent("train")
+        r = try runSwinLiver(["train", "--data", data.path, "--out", run.path, "--init-encoder", pre.appendingPathComponent("encoder.safetensors").path,
+                              "--epochs", "1", "--batch", "1", "--samples", "1", "--validate-every", "1"] + Self.model)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for f in ["best.safetensors", "final.safetensors", "checkpoint.safetensors", "split.json", "validation.json", "options.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent(f).path), f)
+        }
+        let validation = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("validation.json"))) as! [String: Any]
+        XCTAssertNotNil(validation["liver_dice"])
+        // The fine-tuned encoder started from the pretrained one: before training they were equal, so
+        // after one small step they are still close; the decoder was not pretrained.
+        let best = try SafeTensorsFile(contentsOf: run.appendingPathComponent("best.safetensors"))
+        XCTAssertEqual(best.metadata["spacing"], "8.0,8.0,8.0")
+        let a = try best.floats("swinViT.patch_embed.proj.weight"), b = try encoder.floats("swinViT.patch_embed.proj.weight")
+        XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, 0.01)
+
+        let ct = data.appendingPathComponent("imagesTr").appendingPathComponent(try FileManager.default.contentsOfDirectory(
+            atPath: data.appendingPathComponent("imagesTr").path).sorted()[0])
+        let mask = work.appendingPathComponent("mask.nii.gz"), probs = work.appendingPathComponent("p.nii.gz")
+        r = try runSwinLiver(["segment", ct.path, "--weights", run.appendingPathComponent("best.safetensors").path, "--out", mask.path,
+                              "--probabilities", probs.path, "--device", "cpu"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("liver") && r.stdout.contains("mL"), r.stdout)
+        let (input, inputHeader) = try NIfTI.read(ct), (m, header) = try NIfTI.read(mask)
+        XCTAssertEqual(m.shape, input.shape)
+        XCTAssertEqual(m.affine, input.affine, "the mask must carry the input's affine")
+        XCTAssertEqual(header.sform, inputHeader.sform)
+        XCTAssertEqual(header.datatype, .uint8)
+        XCTAssertTrue(m.values.allSatisfy { [0, 1, 2].contains($0) })
+        let p = try NIfTI.read(work.appendingPathComponent("p_liver.nii.gz")).volume
+        XCTAssertTrue(p.values.allSatisfy { $0 >= 0 && $0 <= 1 })
+
+        let exported = work.appendingPathComponent("export.safetensors")
+        r = try runSwinLiver(["export", run.appendingPathComponent("checkpoint.safetensors").path, "--out", exported.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let e = try SafeTensorsFile(contentsOf: exported), f = try SafeTensorsFile(contentsOf: run.appendingPathComponent("final.safetensors"))
+        XCTAssertEqual(Set(e.keys), Set(f.keys))
+        XCTAssertFalse(e.keys.contains { $0.hasPrefix("optimizer.") })
+        XCTAssertEqual(try e.floats("out.conv.conv.weight"), try f.floats("out.conv.conv.weight"))
+        XCTAssertNotNil(e.metadata["config"])
+    }
+
+    func testKilledRunResumesWithTheSameLosses() throws {
+        let data = try cohort(), work = try temporaryFolder("resume")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: work) }
+        let args = ["--data", data.path, "--epochs", "3", "--batch", "1", "--samples", "1", "--checkpoint-every", "1",
+                    "--validate-every", "100", "--max-steps", "5"] + Self.model
+        let straight = work.appendingPathComponent("straight")
+        var r = try runSwinLiver(["train", "--out", straight.path] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let want = try losses(straight.appendingPathComponent("log.jsonl"))
+        XCTAssertEqual(want.keys.sorted(), [1, 2, 3, 4, 5])
+
+        // Start the same run, kill it (SIGKILL) once two steps are logged, then resume.
+        let killed = work.appendingPathComponent("killed")
+        let p = Process()
+        p.executableURL = Reference.packageRoot.appendingPathComponent(".build/debug/swinliver")
+        p.arguments = ["train", "--out", killed.path] + args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let log = killed.appendingPathComponent("log.jsonl")
+        let deadline = Date().addingTimeInterval(600)
+        while Date() < deadline, p.isRunning, ((try? losses(log).count) ?? 0) < 2 { usleep(50_000) }
+        XCTAssertTrue(p.isRunning, "the run finished before it could be killed")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertLessThan(try losses(log).count, 5)
+        r = try runSwinLiver(["train", "--out", killed.path, "--resume"] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try losses(log), want, "a resumed run must reproduce the uninterrupted run's losses")
+
+        // Resuming with other options is refused, naming the checkpoint.
+        r = try runSwinLiver(["train", "--out", killed.path, "--resume", "--lr", "0.5"] + args)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("checkpoint.safetensors") && r.stderr.contains("other options"), r.stderr)
+    }
+}
+
+extension TrainingCommandTests {
+    func testAblateTabulatesEachVariant() throws {
+        let data = try cohort(), work = try temporaryFolder("ablate")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: work) }
+        let r = try runSwinLiver(["ablate", "--data", data.path, "--out", work.path, "--variants", "baseline,flip+contrast",
+                                  "--epochs", "1", "--pretrain-epochs", "1", "--batch", "2", "--samples", "1", "--validate-every", "1"]
+                                 + Self.model)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let table = try String(contentsOf: work.appendingPathComponent("ablation.md"), encoding: .utf8)
+        XCTAssertTrue(table.contains("| baseline |") && table.contains("| flip+contrast |"), table)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: work.appendingPathComponent("ablation.json"))) as! [String: [String: Any]]
+        XCTAssertEqual(Set(json.keys), ["baseline", "flip+contrast"])
+        XCTAssertNotNil(json["baseline"]?["liver_dice"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("flip+contrast/pretrain/encoder.safetensors").path))
+        let bad = try runSwinLiver(["ablate", "--data", data.path, "--out", work.path, "--variants", "rotation"] + Self.model)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("unknown variant 'rotation'"), bad.stderr)
+    }
+}
