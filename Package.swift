@@ -21,6 +21,8 @@ let package = Package(
         // libnifti behind a small C API (its headers live in /usr/include/nifti on Debian).
         .target(name: "CNIfTI", cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
                 linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z"), .linkedLibrary("m")]),
+        // libpng behind three C functions (16-bit grayscale slices, RGB overlays), errors caught in C.
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("z")]),
         // The seeded generator shared by every random choice.
         .target(name: "SeededRandom"),
         // Tensors, the Backend protocol and its CPU and OpenCL implementations.
@@ -35,21 +37,24 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["SeededRandom"]),
         // Layers and networks built from Autograd ops.
         .target(name: "Models", dependencies: ["Kernels", "Autograd", "SafeTensors", "SeededRandom"]),
+        // Tumour-type classification: slices through the largest tumour, PNG export.
+        .target(name: "Classification", dependencies: ["Volumes", "CPNG"]),
         // Optimisers and the training loop.
         .target(name: "Train", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Volumes", "Metrics"]),
         .executableTarget(
             name: "swinliver",
             dependencies: [
-                "Kernels", "Autograd", "Models", "Train", "Volumes", "Metrics",
+                "Kernels", "Autograd", "Models", "Train", "Volumes", "Metrics", "Classification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "TestSupport", dependencies: ["Kernels", "SafeTensors", "SeededRandom"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SafeTensors", "TestSupport"]),
         // Runs the built `swinliver` binary (make test builds it first).
-        .testTarget(name: "CLITests", dependencies: ["Metrics", "Volumes", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Metrics", "Volumes", "SafeTensors", "Classification", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "SafeTensors", "SeededRandom", "TestSupport"]),
         .testTarget(name: "VolumesTests", dependencies: ["Volumes", "SafeTensors", "SeededRandom", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),
+        .testTarget(name: "ClassificationTests", dependencies: ["Classification", "Volumes", "SafeTensors", "TestSupport"]),
         .testTarget(name: "TrainTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train",
                                                     "Volumes", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TestSupport"]),

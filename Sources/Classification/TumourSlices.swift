@@ -1,0 +1,142 @@
+import Foundation
+import Volumes
+
+/// How the CT is windowed before each slice's min–max rescaling.
+public enum SliceWindow: String, CaseIterable, Sendable {
+    /// Per study: HU clipped to the 1st–99th percentile of the voxels labelled liver or tumour (the
+    /// paper optimised level and width per study; this rule is our reading of it: the organ's own
+    /// intensity range, robust to outliers such as calcifications or contrast in vessels).
+    case auto
+    /// Raw HU (the definition in `../shared/reference/slices`).
+    case none
+}
+
+/// The classifier's input for one case (the paper's section 2.3.1): the 15 axial slices through the
+/// largest tumour, cropped to its in-plane bounding box, resized to 299 × 299, each rescaled to [0, 1].
+public struct TumourSlices: Sendable {
+    /// Voxels per tumour component (26-connectivity), in scipy.ndimage.label's numbering order.
+    public let componentSizes: [Int]
+    /// 0-based index into `componentSizes` of the largest (ties: the lowest).
+    public let largest: Int
+    /// Voxels of the largest component in each axial slice.
+    public let areaPerSlice: [Int]
+    public let centreSlice: Int
+    public let sliceIndices: [Int]
+    /// In-plane box [x0, x1) × [y0, y1) of the whole component.
+    public let box: (x0: Int, x1: Int, y0: Int, y1: Int)
+    /// (count, size, size), row = X, column = Y, values in [0, 1].
+    public let images: [Float]
+    public let size: Int
+
+    public var count: Int { sliceIndices.count }
+
+    /// ct and label on the same (X, Y, Z) grid, RAS (axial slices along the last axis); label 2 = tumour.
+    /// Returns nil when the label has no tumour voxel (the caller reports the case).
+    public static func extract(ct: Volume, label: Volume, count: Int = 15, size: Int = 299, window: SliceWindow = .auto)
+        throws -> TumourSlices?
+    {
+        guard ct.shape == label.shape, ct.shape.count == 3 else {
+            throw SliceError(problem: "CT \(ct.shape) and label \(label.shape) must be the same 3D grid")
+        }
+        let s = ct.shape
+        let (ids, sizes) = connectedComponents(label.values.map { Int($0.rounded()) == 2 }, shape: s)
+        guard !sizes.isEmpty else { return nil }
+        let largest = sizes.indices.max { sizes[$0] < sizes[$1] || (sizes[$0] == sizes[$1] && $0 > $1) }!
+        var area = [Int](repeating: 0, count: s[2])
+        var box = (x0: Int.max, x1: 0, y0: Int.max, y1: 0)
+        for x in 0..<s[0] { for y in 0..<s[1] { for z in 0..<s[2] where ids[(x * s[1] + y) * s[2] + z] == Int32(largest + 1) {
+            area[z] += 1
+            box = (min(box.x0, x), max(box.x1, x + 1), min(box.y0, y), max(box.y1, y + 1))
+        } } }
+        let centre = area.indices.max { area[$0] < area[$1] || (area[$0] == area[$1] && $0 > $1) }!
+        let half = count / 2
+        let first = s[2] >= count ? min(max(centre - half, 0), s[2] - count) : centre - half
+        let slices = (0..<count).map { min(max(first + $0, 0), s[2] - 1) }
+        var values = ct.values
+        if window == .auto {
+            let organ = zip(ct.values, label.values).filter { $0.1 >= 0.5 }.map(\.0).sorted()
+            if !organ.isEmpty {
+                let lo = organ[Int(Double(organ.count - 1) * 0.01)], hi = organ[Int(Double(organ.count - 1) * 0.99)]
+                values = values.map { min(max($0, lo), hi) }
+            }
+        }
+        let (h, w) = (box.x1 - box.x0, box.y1 - box.y0)
+        var images: [Float] = []
+        images.reserveCapacity(count * size * size)
+        for z in slices {
+            var crop = [Float](repeating: 0, count: h * w)
+            for i in 0..<h { for j in 0..<w { crop[i * w + j] = values[((box.x0 + i) * s[1] + box.y0 + j) * s[2] + z] } }
+            var r = bilinear(crop, h: h, w: w, size: size)
+            let (mn, mx) = (r.min()!, r.max()!)
+            r = mx > mn ? r.map { ($0 - mn) / (mx - mn) } : [Float](repeating: 0, count: r.count)
+            images += r
+        }
+        return TumourSlices(componentSizes: sizes, largest: largest, areaPerSlice: area, centreSlice: centre,
+                            sliceIndices: slices, box: box, images: images, size: size)
+    }
+
+    /// torch `interpolate(mode="bilinear", align_corners=False, antialias=False)` of an h × w image.
+    public static func bilinear(_ x: [Float], h: Int, w: Int, size: Int) -> [Float] {
+        func taps(_ n: Int) -> [(Int, Int, Float)] {
+            (0..<size).map { d in
+                let src = max((Float(d) + 0.5) * Float(n) / Float(size) - 0.5, 0)
+                let i0 = min(Int(src), n - 1), i1 = min(i0 + 1, n - 1)
+                return (i0, i1, src - Float(i0))
+            }
+        }
+        let rows = taps(h), cols = taps(w)
+        var out = [Float](repeating: 0, count: size * size)
+        for (r, (a0, a1, wa)) in rows.enumerated() {
+            for (c, (b0, b1, wb)) in cols.enumerated() {
+                let top = x[a0 * w + b0] * (1 - wb) + x[a0 * w + b1] * wb
+                let bottom = x[a1 * w + b0] * (1 - wb) + x[a1 * w + b1] * wb
+                out[r * size + c] = top * (1 - wa) + bottom * wa
+            }
+        }
+        return out
+    }
+
+    /// 26-connected components of `mask` (last axis fastest), numbered 1... in the raster order of
+    /// their first voxel (scipy.ndimage.label with a 3×3×3 structure). Returns ids per voxel and sizes.
+    public static func connectedComponents(_ mask: [Bool], shape s: [Int]) -> (ids: [Int32], sizes: [Int]) {
+        var parent = [Int32](repeating: -1, count: mask.count)
+        func find(_ i: Int) -> Int {
+            var r = i
+            while parent[r] != Int32(r) { r = Int(parent[r]) }
+            var j = i
+            while parent[j] != Int32(r) { let n = Int(parent[j]); parent[j] = Int32(r); j = n }
+            return r
+        }
+        for x in 0..<s[0] { for y in 0..<s[1] { for z in 0..<s[2] {
+            let i = (x * s[1] + y) * s[2] + z
+            guard mask[i] else { continue }
+            parent[i] = Int32(i)
+            // neighbours earlier in raster order
+            for dx in -1...0 { for dy in -1...1 { for dz in -1...1 {
+                if dx == 0 && (dy > 0 || (dy == 0 && dz >= 0)) { continue }
+                let (a, b, c) = (x + dx, y + dy, z + dz)
+                guard a >= 0, b >= 0, c >= 0, b < s[1], c < s[2] else { continue }
+                let j = (a * s[1] + b) * s[2] + c
+                guard mask[j] else { continue }
+                let (ri, rj) = (find(i), find(j))
+                if ri != rj { parent[max(ri, rj)] = Int32(min(ri, rj)) }   // the root is the earliest voxel
+            } } }
+        } } }
+        var ids = [Int32](repeating: 0, count: mask.count)
+        var number: [Int: Int32] = [:]
+        var sizes: [Int] = []
+        for i in 0..<mask.count where mask[i] {
+            let r = find(i)
+            if number[r] == nil { sizes.append(0); number[r] = Int32(sizes.count) }
+            let k = number[r]!
+            ids[i] = k
+            sizes[Int(k) - 1] += 1
+        }
+        return (ids, sizes)
+    }
+}
+
+public struct SliceError: Error, CustomStringConvertible {
+    public let problem: String
+    public var description: String { "slices: \(problem)" }
+}

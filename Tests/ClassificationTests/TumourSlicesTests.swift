@@ -1,0 +1,79 @@
+import Classification
+import Foundation
+import SafeTensors
+import TestSupport
+import Volumes
+import XCTest
+
+/// `../shared/reference/slices`: component selection, slice window, crop box, bilinear resize and the
+/// per-slice rescaling, exactly as its README defines them.
+final class TumourSlicesTests: XCTestCase {
+    func volume(_ f: SafeTensorsFile, _ key: String) throws -> Volume {
+        let values: [Float]
+        if try f.info(key).dtype == .U8 { values = try f.bytes(key).map { Float($0) } } else { values = try f.floats(key) }
+        return Volume(shape: try f.shape(key), values: values, affine: .diagonal([1, 1, 1]))
+    }
+
+    func json() throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: try Reference.file("slices/slices.json"))) as! [String: Any]
+    }
+
+    func check(_ s: TumourSlices, _ want: [String: Any], _ name: String) {
+        XCTAssertEqual(s.componentSizes, want["component_sizes"] as? [Int], name)
+        XCTAssertEqual(s.largest + 1, want["largest_component_id"] as? Int, name)
+        XCTAssertEqual(s.areaPerSlice, want["per_slice_area_of_largest"] as? [Int], name)
+        XCTAssertEqual(s.centreSlice, want["center_slice"] as? Int, name)
+        XCTAssertEqual(s.sliceIndices, want["slice_indices"] as? [Int], name)
+        XCTAssertEqual([s.box.x0, s.box.x1, s.box.y0, s.box.y1], want["bbox_xy_half_open"] as? [Int], name)
+    }
+
+    func testMatchesTheReference() throws {
+        let input = try SafeTensorsFile(contentsOf: try Reference.file("slices/slices_input.safetensors"))
+        let output = try SafeTensorsFile(contentsOf: try Reference.file("slices/slices_output.safetensors"))
+        let ct = try volume(input, "ct"), label = try volume(input, "label")
+        let s = try XCTUnwrap(try TumourSlices.extract(ct: ct, label: label, window: .none))
+        check(s, try json()["main_case"] as! [String: Any], "main case")
+        XCTAssertEqual(try output.shape("slices"), [15, 299, 299])
+        let want = try output.floats("slices")
+        XCTAssertEqual(s.images.count, want.count)
+        XCTAssertLessThanOrEqual(zip(s.images, want).map { abs($0 - $1) }.max()!, 1e-5)
+
+        let edge = try volume(SafeTensorsFile(contentsOf: try Reference.file("slices/edge_case_label.safetensors")), "label")
+        check(try XCTUnwrap(try TumourSlices.extract(ct: ct, label: edge, window: .none)), try json()["edge_case"] as! [String: Any], "edge case")
+    }
+
+    func testNoTumourAndShapeErrors() throws {
+        let v = Volume(shape: [8, 8, 20], values: [Float](repeating: 1, count: 8 * 8 * 20), affine: .diagonal([1, 1, 1]))
+        XCTAssertNil(try TumourSlices.extract(ct: v, label: v))
+        let other = Volume(shape: [8, 8, 19], values: [Float](repeating: 0, count: 8 * 8 * 19), affine: .diagonal([1, 1, 1]))
+        XCTAssertThrowsError(try TumourSlices.extract(ct: v, label: other)) { XCTAssertTrue("\($0)".contains("same 3D grid")) }
+    }
+
+    func testAutoWindowClipsToTheOrgansRange() throws {
+        var label = [Float](repeating: 0, count: 16 * 16 * 16), ct = [Float](repeating: -1000, count: 16 * 16 * 16)
+        for x in 4..<12 { for y in 4..<12 { for z in 4..<12 {
+            let i = (x * 16 + y) * 16 + z
+            label[i] = (6..<10).contains(x) && (6..<10).contains(y) && (6..<10).contains(z) ? 2 : 1
+            ct[i] = label[i] == 2 ? 40 : 100 + Float(x)
+        } } }
+        ct[(5 * 16 + 5) * 16 + 5] = 3000   // a calcification: clipped by the per-study window
+        let a = Volume(shape: [16, 16, 16], values: ct, affine: .diagonal([1, 1, 1]))
+        let l = Volume(shape: [16, 16, 16], values: label, affine: .diagonal([1, 1, 1]))
+        let s = try XCTUnwrap(try TumourSlices.extract(ct: a, label: l, count: 15, size: 32, window: .auto))
+        XCTAssertEqual(s.sliceIndices, Array(0...14))   // centre 6 (first of the equal-area slices), window shifted inside
+        XCTAssertTrue(s.images.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
+    func testSixteenBitPNGRoundTrip() throws {
+        let dir = try temporaryFolder("png")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let values: [Float] = (0..<(7 * 5)).map { Float($0) / 34 }
+        let url = dir.appendingPathComponent("s.png")
+        try PNGFile.writeGray16(values, width: 5, height: 7, to: url)
+        let r = try PNGFile.readGray(url)
+        XCTAssertEqual(r.width, 5); XCTAssertEqual(r.height, 7); XCTAssertEqual(r.bitDepth, 16)
+        XCTAssertEqual(r.samples, values.map { UInt16(($0 * 65535).rounded()) }, "lossless")
+        try Data("not a png".utf8).write(to: dir.appendingPathComponent("bad.png"))
+        XCTAssertThrowsError(try PNGFile.readGray(dir.appendingPathComponent("bad.png"))) { XCTAssertTrue("\($0)".contains("bad.png"), "\($0)") }
+    }
+}
