@@ -38,7 +38,7 @@ let package = Package(
         // Layers and networks built from Autograd ops.
         .target(name: "Models", dependencies: ["Kernels", "Autograd", "SafeTensors", "SeededRandom"]),
         // Tumour-type classification: slices through the largest tumour, PNG export.
-        .target(name: "Classification", dependencies: ["Volumes", "CPNG"]),
+        .target(name: "Classification", dependencies: ["Volumes", "CPNG", "Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train"]),
         // Optimisers and the training loop.
         .target(name: "Train", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Volumes", "Metrics"]),
         .executableTarget(
@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "SafeTensors", "SeededRandom", "TestSupport"]),
         .testTarget(name: "VolumesTests", dependencies: ["Volumes", "SafeTensors", "SeededRandom", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),
-        .testTarget(name: "ClassificationTests", dependencies: ["Classification", "Volumes", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "ClassificationTests", dependencies: ["Classification", "Volumes", "SafeTensors", "SeededRandom", "Kernels", "TestSupport"]),
         .testTarget(name: "TrainTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train",
                                                     "Volumes", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TestSupport"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Classification
 import Foundation
 import Metrics
 import Volumes
@@ -58,8 +59,7 @@ func maskPairMetrics(gt: URL, pred: URL, labels: [Int]) throws -> [(Int, Segment
     }
 }
 
-/// The tumour classes, in the CSV's column order.
-let tumourClasses = ["HCC", "ICC", "CRLM"]
+let tumourClasses = tumourClassNames
 
 /// ROC curves per class (one vs rest) with bootstrap bands, and the confusion matrix, as SVG.
 func classificationPlots(_ url: URL, to dir: URL, replicates: Int, seed: UInt64) throws {

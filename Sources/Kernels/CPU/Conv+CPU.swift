@@ -60,12 +60,22 @@ extension CPUBackend {
                             let id = od * g.stride.d - g.padding.d + kd
                             for oh in 0..<o.h {
                                 let ih = oh * g.stride.h - g.padding.h + kh
-                                let rowOK = id >= 0 && id < D && ih >= 0 && ih < H
-                                let base = ((c * D + id) * H + ih) * W
-                                for ow in 0..<o.w {
-                                    let iw = ow * g.stride.w - g.padding.w + kw
-                                    if rowOK && iw >= 0 && iw < W { dp[base + iw] += cp[j] }
-                                    j += 1
+                                let src = cp + j
+                                j += o.w
+                                guard id >= 0 && id < D && ih >= 0 && ih < H else { continue }
+                                let row = dp + ((c * D + id) * H + ih) * W
+                                if g.stride.w == 1 {
+                                    // Contiguous run (vectorised): the part of the window row inside the input.
+                                    let lo = max(0, g.padding.w - kw), hi = min(o.w, W + g.padding.w - kw)
+                                    if hi > lo {
+                                        let d = row - g.padding.w + kw
+                                        for ow in lo..<hi { d[ow] += src[ow] }
+                                    }
+                                } else {
+                                    for ow in 0..<o.w {
+                                        let iw = ow * g.stride.w - g.padding.w + kw
+                                        if iw >= 0 && iw < W { row[iw] += src[ow] }
+                                    }
                                 }
                             }
                         }

@@ -46,21 +46,27 @@ extension CPUBackend {
         let ip = try ptr(relIndex, "windowAttention"), yp = try ptr(y, "windowAttention")
         let rp = try region.map { try ptr($0, "windowAttention") }
         let rows = scores.count / n, chunks = 8
-        parallelFor(chunks) { chunk in
-          for r in stride(from: chunk * rows / chunks, to: (chunk + 1) * rows / chunks, by: 1) {
-            let i = r % n, head = (r / n) % heads, w = (r / (n * heads)) % nW
-            let o = r * n
-            var m = -Float.infinity
-            for j in 0..<n {
-                var v = sp[o + j] + tp[Int(ip[i * indexStride + j]) * heads + head]
-                if let rp, rp[w * n + i] != rp[w * n + j] { v += -100 }
-                yp[o + j] = v
-                m = max(m, v)
+        // The relative-position bias of every (head, i, j), gathered once per call.
+        var bias = [Float](repeating: 0, count: heads * n * n)
+        for h in 0..<heads { for i in 0..<n { for j in 0..<n { bias[(h * n + i) * n + j] = tp[Int(ip[i * indexStride + j]) * heads + h] } } }
+        bias.withUnsafeBufferPointer { bp in
+          let bp = UncheckedSendable(value: bp)
+          parallelFor(chunks) { chunk in
+            for r in stride(from: chunk * rows / chunks, to: (chunk + 1) * rows / chunks, by: 1) {
+                let i = r % n, head = (r / n) % heads, w = (r / (n * heads)) % nW
+                let o = r * n, b = bp.value.baseAddress! + (head * n + i) * n
+                for j in 0..<n { yp[o + j] = sp[o + j] + b[j] }
+                if let rp {
+                    let own = rp[w * n + i]
+                    for j in 0..<n where rp[w * n + j] != own { yp[o + j] += -100 }
+                }
+                var m = -Float.infinity
+                for j in 0..<n { m = max(m, yp[o + j]) }
+                var s: Float = 0
+                for j in 0..<n { let e = exp(yp[o + j] - m); yp[o + j] = e; s += e }
+                let inv = 1 / s
+                for j in 0..<n { yp[o + j] *= inv }
             }
-            var s: Float = 0
-            for j in 0..<n { let e = exp(yp[o + j] - m); yp[o + j] = e; s += e }
-            let inv = 1 / s
-            for j in 0..<n { yp[o + j] *= inv }
           }
         }
     }

@@ -143,4 +143,7 @@ public final class InceptionV3: Module {
     }
 
     public func callAsFunction(_ x: Variable, tape: Tape) throws -> Variable { try forward(x, tape: tape).logits }
+
+    /// Every BatchNorm2d of the network (for `update_bn` after weight averaging).
+    public var batchNorms: [BatchNorm2d] { namedBatchNorms(prefix: "").map(\.1) }
 }

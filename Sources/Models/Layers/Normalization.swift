@@ -50,7 +50,8 @@ public final class BatchNorm2d: Module {
     /// Host-side counter saved as I64 `num_batches_tracked`.
     public var batchesTracked = 0
     public let eps: Float
-    public let momentum: Float
+    /// Running-statistics update weight (`update_bn` sets 1/(k+1) for a cumulative average).
+    public var momentum: Float
     public var training = false
 
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, backend: Backend) throws {
