@@ -165,15 +165,36 @@ public final class ClassifierTrainer {
 
     /// Patient-level class probabilities: the mean of the slice softmax outputs (eval mode).
     public func predict(_ p: PatientSlices) throws -> [Double] {
+        try Self.predict(model, backend: backend, images: p.images, size: p.size, batch: options.batchSize)
+    }
+
+    /// A classifier written by `write(to:size:)`: the model (strictly loaded) and its input size.
+    public static func load(_ url: URL, backend: Backend) throws -> (model: InceptionV3, size: Int) {
+        let file = try SafeTensorsFile(contentsOf: url)
+        guard file.metadata["format"] == "swinliver.inception_v3.v1", let size = file.metadata["size"].flatMap(Int.init),
+              let json = file.metadata["options"] else {
+            throw SliceError(problem: "\(url.path): not a SwinLiver classifier (train one with `swinliver classify train`)")
+        }
+        let o = try JSONDecoder().decode(ClassifierOptions.self, from: Data(json.utf8))
+        let model = try InceptionV3(classes: tumourClassNames.count, auxLogits: o.auxLogits, head: .mlp(dropout: o.dropout), backend: backend)
+        try model.load(from: file, backend: backend)
+        return (model, size)
+    }
+
+    /// Patient-level probabilities from any classifier model (the mean of the slice softmax outputs).
+    public static func predict(_ model: InceptionV3, backend: Backend, images: [[Float]], size: Int, batch: Int = 16) throws -> [Double] {
         model.training = false
         var sum = [Double](repeating: 0, count: tumourClassNames.count)
-        for start in stride(from: 0, to: p.images.count, by: options.batchSize) {
+        for start in stride(from: 0, to: images.count, by: batch) {
+            let part = images[start..<min(start + batch, images.count)]
+            var flat: [Float] = []
+            for im in part { for _ in 0..<3 { flat += im } }
             let tape = Tape(backend: backend, recording: false)
-            let logits = try model(tape.input(try batchTensor(Array(p.images[start..<min(start + options.batchSize, p.images.count)]), size: p.size)), tape: tape)
-            let probs = try backend.download(try backend.softmax(logits.value))
+            let x = try backend.upload(flat, shape: Shape(part.count, 3, size, size), name: "slice batch")
+            let probs = try backend.download(try backend.softmax(try model(tape.input(x), tape: tape).value))
             for (i, v) in probs.enumerated() { sum[i % sum.count] += Double(v) }
         }
-        return sum.map { $0 / Double(p.images.count) }
+        return sum.map { $0 / Double(max(images.count, 1)) }
     }
 
     /// The trained weights (torchvision keys; the paper's head as fc.0/3/6) with the options in the metadata.

@@ -8,7 +8,7 @@ import Metrics
 struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify", abstract: "Tumour type (HCC / ICC / CRLM) from the 15 tumour slices: train, cross-validate.",
-        subcommands: [ClassifyTrain.self, ClassifyCV.self])
+        subcommands: [ClassifyTrain.self, ClassifyCV.self, ClassifyExplain.self])
 }
 
 struct ClassifierArguments: ParsableArguments {
@@ -99,5 +99,36 @@ struct ClassifyCV: ParsableCommand {
                                               classes: tumourClassNames.count)
         print(String(format: "pooled patient-level accuracy %.3f, macro F1 %.3f, macro AUC %.3f → %@", m.accuracy, m.macroF1, m.macroAUC,
                      out.appendingPathComponent("cv.json").path))
+    }
+}
+
+struct ClassifyExplain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain", abstract: "Grad-CAM on the last mixed block, overlaid on a patient's slices (PNG).")
+    @Option(help: "classifier.safetensors from `classify train`.") var weights: String
+    @Option(help: "A `swinliver slices` folder.") var slices: String
+    @Option(help: "Patient id (as in the slices manifest).") var patient: String
+    @Option(help: "Class to explain (HCC, ICC, CRLM; default: the predicted one).") var target: String?
+    @Option(help: "Output folder.") var out: String
+    @OptionGroup var device: DeviceOptions
+
+    func run() throws {
+        let backend = try device.backend()
+        let (model, size) = try ClassifierTrainer.load(URL(fileURLWithPath: weights), backend: backend)
+        guard let p = try SliceSet.read(URL(fileURLWithPath: slices), size: size).first(where: { $0.patient == patient }) else {
+            throw ValidationError("\(slices): no patient \(patient)")
+        }
+        let k = try target.map { t -> Int in
+            guard let i = tumourClassNames.firstIndex(of: t) else { throw ValidationError("--target must be one of \(tumourClassNames)") }
+            return i
+        }
+        let dir = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for (i, image) in p.images.enumerated() {
+            let cam = try GradCAM.map(model: model, backend: backend, image: image, size: size, target: k)
+            let name = "\(patient)_slice\(String(format: "%02d", i))_gradcam_\(tumourClassNames[cam.target]).png"
+            try PNGFile.writeRGB(GradCAM.overlay(image: image, heat: cam.heat), width: size, height: size, to: dir.appendingPathComponent(name))
+        }
+        print("\(p.images.count) Grad-CAM overlays for \(patient) in \(dir.path)")
     }
 }

@@ -9,7 +9,7 @@ struct SwinLiver: ParsableCommand {
         abstract: "Swin UNETR liver CT segmentation and tumour classification on any OpenCL device.",
         subcommands: [Devices.self, SynthCommand.self, PreprocessCommand.self, PretrainCommand.self, TrainCommand.self,
                       SegmentCommand.self, ExportCommand.self, EvaluateCommand.self, MetricsCommand.self, AblateCommand.self,
-                      SlicesCommand.self, ClassifyCommand.self, DemoCommand.self, Bench.self, Debug.self])
+                      SlicesCommand.self, ClassifyCommand.self, RunCommand.self, DemoCommand.self, Bench.self, Debug.self])
 }
 
 /// `--device cpu|opencl|opencl:N` (or SWINLIVER_DEVICE).

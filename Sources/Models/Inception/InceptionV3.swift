@@ -103,6 +103,14 @@ public final class InceptionV3: Module {
 
     /// x: (N, 3, 299, 299) → logits. `seed` drives the dropout masks in training mode.
     public func forward(_ x: Variable, tape: Tape, seed: UInt64 = 0) throws -> Outputs {
+        let (last, auxOut) = try features(x, tape: tape)
+        let (logits, pooled) = try classify(last, tape: tape, seed: seed)
+        return Outputs(logits: logits, auxLogits: auxOut, features: pooled, lastMixed: last)
+    }
+
+    /// The convolutional part: x (N, 3, H, W) → Mixed_7c's output (N, 2048, h, w) (and the auxiliary
+    /// logits in training mode with the auxiliary head).
+    public func features(_ x: Variable, tape: Tape) throws -> (lastMixed: Variable, aux: Variable?) {
         try Check.that(x.shape.rank == 4 && x.shape[1] == 3, "InceptionV3", "input must be (N, 3, H, W), got \(x.shape)")
         try Check.that(x.shape[2] >= 75 && x.shape[3] >= 75, "InceptionV3", "input \(x.shape) is smaller than 75 × 75")
         var h = x
@@ -122,8 +130,12 @@ public final class InceptionV3: Module {
             }
             if i == 7, training, let aux { auxOut = try aux(h, tape: tape) }
         }
-        let last = h
-        let pooled = try tape.adaptiveAvgPool2d(h, outputSize: (1, 1))
+        return (h, auxOut)
+    }
+
+    /// Global average pooling and the head: Mixed_7c's output → (logits (N, classes), pooled (N, 2048)).
+    public func classify(_ last: Variable, tape: Tape, seed: UInt64 = 0) throws -> (logits: Variable, pooled: Variable) {
+        let pooled = try tape.adaptiveAvgPool2d(last, outputSize: (1, 1))
         let features = try tape.reshape(pooled, Shape(pooled.shape[0], 2048))
         var y = features
         switch head {
@@ -139,7 +151,7 @@ public final class InceptionV3: Module {
                 }
             }
         }
-        return Outputs(logits: y, auxLogits: auxOut, features: features, lastMixed: last)
+        return (y, features)
     }
 
     public func callAsFunction(_ x: Variable, tape: Tape) throws -> Variable { try forward(x, tape: tape).logits }
