@@ -32,15 +32,21 @@ struct DebugForward: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "forward", abstract: "Swin UNETR forward pass (eval).")
     @OptionGroup var files: ModelFileOptions
     @OptionGroup var device: DeviceOptions
-    @Option(help: "Model: swin-unetr (inception-v3 arrives with the classification work).")
+    @Option(help: "Model: swin-unetr or inception-v3.")
     var model = "swin-unetr"
     @Flag(help: "Also write hidden_states_out.0..4 and the encoder/decoder outputs under MONAI's names.")
     var hidden = false
+    @Option(name: .customLong("num-classes"), help: "inception-v3: classes of the head.") var numClasses = 3
+    @Flag(name: .customLong("aux-logits"), help: "inception-v3: the weights include AuxLogits.*.") var auxLogits = false
+    @Option(help: "inception-v3: mlp (the paper's fc.0/3/6 head) or linear (torchvision's fc).") var head = "mlp"
+    @Flag(name: .customLong("transform-input"), help: "inception-v3: torchvision's transform_input (its ImageNet weights use it).")
+    var transformInput = false
 
     func run() throws {
-        guard model == "swin-unetr" else {
-            throw ValidationError("--model \(model) is not implemented yet; only swin-unetr is available")
+        guard ["swin-unetr", "inception-v3"].contains(model) else {
+            throw ValidationError("--model \(model): use swin-unetr or inception-v3")
         }
+        if model == "inception-v3" { return try inception() }
         let backend = try device.backend()
         let net = try SwinUNETRFile.load(URL(fileURLWithPath: files.weights),
                                          configFile: files.config.map { URL(fileURLWithPath: $0) }, backend: backend)
@@ -56,6 +62,25 @@ struct DebugForward: ParsableCommand {
         }
         try w.write(to: URL(fileURLWithPath: files.output))
         print("wrote \(files.output): logits \(out.logits.shape) on \(backend.deviceName)")
+    }
+}
+
+extension DebugForward {
+    /// Inception-v3 in eval mode on `x` (N, 3, H, W): writes `logits`.
+    func inception() throws {
+        guard ["mlp", "linear"].contains(head) else { throw ValidationError("--head must be mlp or linear") }
+        let backend = try device.backend()
+        let net = try InceptionV3(classes: numClasses, auxLogits: auxLogits, head: head == "mlp" ? .mlp(dropout: 0.5) : .linear,
+                                  backend: backend)
+        net.transformInput = transformInput
+        try net.load(from: try SafeTensorsFile(contentsOf: URL(fileURLWithPath: files.weights)), backend: backend)
+        let tape = Tape(backend: backend, recording: false)
+        let x = try readTensor(try SafeTensorsFile(contentsOf: URL(fileURLWithPath: files.input)), "x", on: backend)
+        let logits = try net(tape.input(x), tape: tape)
+        var w = SafeTensorsWriter()
+        try w.add("logits", try backend.download(logits.value), shape: logits.shape.dims)
+        try w.write(to: URL(fileURLWithPath: files.output))
+        print("wrote \(files.output): logits \(logits.shape) on \(backend.deviceName)")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 import TestSupport
 import Volumes
 import XCTest
@@ -28,6 +29,19 @@ final class RunCommandTests: XCTestCase {
                               "--out", dir.appendingPathComponent("cam").path, "--device", "cpu"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("cam").path).filter { $0.hasSuffix(".png") }.count, 15)
+
+        // debug forward --model inception-v3 on the trained classifier; a wrong head size is a named strict-load error.
+        let x = dir.appendingPathComponent("x.safetensors"), y = dir.appendingPathComponent("y.safetensors")
+        var w = SafeTensorsWriter()
+        try w.add("x", [Float](repeating: 0.5, count: 3 * 75 * 75), shape: [1, 3, 75, 75])
+        try w.write(to: x)
+        let forward = ["debug", "forward", "--model", "inception-v3", "--weights", cls, "--input", x.path, "--output", y.path, "--device", "cpu"]
+        r = try runSwinLiver(forward + ["--num-classes", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try SafeTensorsFile(contentsOf: y).shape("logits"), [1, 3])
+        r = try runSwinLiver(forward + ["--num-classes", "4"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("fc.6.weight"), r.stderr)
 
         // A synthetic case and (when the shared data is there) the real scan.
         var inputs = [data.appendingPathComponent("imagesTr").appendingPathComponent(

@@ -80,3 +80,15 @@ final class InceptionReferenceTests: XCTestCase {
         XCTAssertEqual(torchvision.parameterCount, spec["num_parameters"] as? Int)
     }
 }
+
+extension InceptionReferenceTests {
+    func testTransformInput() throws {
+        let f = try file("transform_input.safetensors")
+        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+            let tape = Tape(backend: b, recording: false)
+            let x = tape.input(try b.upload(try f.floats("input"), shape: Shape(try f.shape("input")), name: "input"))
+            assertClose(try b.download(try InceptionV3.applyTransformInput(x, tape: tape).value), try f.floats("output"), rel: 1e-5,
+                        "transform_input on \(b.deviceName)")
+        }
+    }
+}

@@ -45,6 +45,9 @@ public final class InceptionV3: Module {
     public let aux: InceptionAux?
     public let fcLayers: [(String, Linear)]
     public var dropout: Float = 0.5
+    /// torchvision's transform_input (True only with its pretrained weights): channel c ↦
+    /// x·(std_c / 0.5) + (mean_c − 0.5) / 0.5 with ImageNet's mean and std.
+    public var transformInput = false
 
     public init(classes: Int = 3, auxLogits: Bool = false, head: InceptionHead = .mlp(dropout: 0.5), backend b: Backend,
                 seed: UInt64 = 0) throws {
@@ -113,7 +116,7 @@ public final class InceptionV3: Module {
     public func features(_ x: Variable, tape: Tape) throws -> (lastMixed: Variable, aux: Variable?) {
         try Check.that(x.shape.rank == 4 && x.shape[1] == 3, "InceptionV3", "input must be (N, 3, H, W), got \(x.shape)")
         try Check.that(x.shape[2] >= 75 && x.shape[3] >= 75, "InceptionV3", "input \(x.shape) is smaller than 75 × 75")
-        var h = x
+        var h = transformInput ? try Self.applyTransformInput(x, tape: tape) : x
         for (i, (_, c)) in stem.enumerated() {
             h = try c(h, tape: tape)
             if i == 2 || i == 4 { h = try tape.maxPool2d(h, kernel: (3, 3), stride: (2, 2)) }
@@ -131,6 +134,17 @@ public final class InceptionV3: Module {
             if i == 7, training, let aux { auxOut = try aux(h, tape: tape) }
         }
         return (h, auxOut)
+    }
+
+    /// The per-channel affine map of transform_input, as a 1×1 convolution with a diagonal weight.
+    public static func applyTransformInput(_ x: Variable, tape: Tape) throws -> Variable {
+        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
+        var w = [Float](repeating: 0, count: 9)
+        for c in 0..<3 { w[c * 3 + c] = std[c] / 0.5 }
+        let b = tape.backend
+        let weight = try b.upload(w, shape: Shape(3, 3, 1, 1), name: "transform_input scale")
+        let bias = try b.upload((0..<3).map { (mean[$0] - 0.5) / 0.5 }, shape: Shape(3), name: "transform_input shift")
+        return try tape.conv2d(x, weight: tape.input(weight), bias: tape.input(bias))
     }
 
     /// Global average pooling and the head: Mixed_7c's output → (logits (N, classes), pooled (N, 2048)).
