@@ -95,8 +95,8 @@ struct ClassifyCV: ParsableCommand {
                               ("assignment", .object(zip(patients, fold).map { ($0.patient, .integer($1 + 1)) }))])
             .text().write(to: out.appendingPathComponent("cv.json"), atomically: true, encoding: .utf8)
         try classificationPlots(pooled, to: out, replicates: replicates, seed: args.seed)
-        let m = ClassificationMetrics.compute(labels: try readClassificationCSV(pooled).labels, probs: try readClassificationCSV(pooled).probs,
-                                              classes: tumourClassNames.count)
+        let (labels, probs) = try readClassificationCSV(pooled)
+        let m = ClassificationMetrics.compute(labels: labels, probs: probs, classes: tumourClassNames.count)
         print(String(format: "pooled patient-level accuracy %.3f, macro F1 %.3f, macro AUC %.3f → %@", m.accuracy, m.macroF1, m.macroAUC,
                      out.appendingPathComponent("cv.json").path))
     }

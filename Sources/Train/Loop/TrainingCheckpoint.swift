@@ -56,6 +56,19 @@ public enum TrainingCheckpoint {
         return (try JSONDecoder().decode(RunPosition.self, from: Data(p.utf8)), file.metadata["options"] ?? "{}")
     }
 
+    /// `--resume`: restores model and optimiser from `url` and returns where the run stood. A missing
+    /// checkpoint, or one written with other options than `options`, is refused naming the file.
+    public static func resume(_ url: URL, model: Module, optimizer: AdamW, options: String, backend: Backend) throws -> RunPosition {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TrainingError(url.path, "--resume: no checkpoint to resume from")
+        }
+        let (position, saved) = try read(url, model: model, optimizer: optimizer, backend: backend)
+        guard saved == options else {
+            throw TrainingError(url.path, "--resume with other options than the checkpoint's: \(saved)")
+        }
+        return position
+    }
+
     struct OptimizerState: Codable {
         var step: Int
         var hyper: AdamWHyper

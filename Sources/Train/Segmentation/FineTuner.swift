@@ -58,14 +58,8 @@ public final class FineTuner {
         var position = RunPosition()
         let optionsJSON = try options.json()
         if resume {
-            guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
-                throw TrainingError(checkpointURL.path, "--resume: no checkpoint to resume from")
-            }
-            let saved: String
-            (position, saved) = try TrainingCheckpoint.read(checkpointURL, model: model, optimizer: optimizer, backend: backend)
-            guard saved == optionsJSON else {
-                throw TrainingError(checkpointURL.path, "--resume with other options than the checkpoint's: \(saved)")
-            }
+            position = try TrainingCheckpoint.resume(checkpointURL, model: model, optimizer: optimizer, options: optionsJSON,
+                                                     backend: backend)
             log.say("resuming at step \(position.step) (epoch \(position.epoch + 1))")
         } else if let encoder = options.initEncoder {
             try Self.loadEncoder(URL(fileURLWithPath: encoder), into: model, backend: backend)
