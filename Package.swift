@@ -26,7 +26,10 @@ let package = Package(
         // The seeded generator shared by every random choice.
         .target(name: "SeededRandom"),
         // Tensors, the Backend protocol and its CPU and OpenCL implementations.
-        .target(name: "Kernels", dependencies: ["COpenCL", "CBLAS"]),
+        // Optimised in debug builds too: the CPU reference loops (SIMD in the fused attention) are what
+        // the test suite runs, and unoptimised generic SIMD code is hundreds of times slower.
+        .target(name: "Kernels", dependencies: ["COpenCL", "CBLAS"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Reverse-mode autograd over the Kernels ops.
         .target(name: "Autograd", dependencies: ["Kernels"]),
         // safetensors reader/writer (weights and golden files).

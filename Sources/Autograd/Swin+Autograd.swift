@@ -39,6 +39,27 @@ extension Tape {
         return record(try be.patchMerge(x.value), [x]) { dy in [try be.patchMergeBackward(dy: dy, inputShape: shape)] }
     }
 
+    /// Fused shifted-window attention (Ops/WindowAttention.swift): qkv (B, D, H, W, 3C) → (B, D, H, W, C).
+    /// `padBias` (3C) is what a padded token's qkv holds (the qkv Linear's bias); table (T, heads).
+    public func windowAttention(_ qkv: Variable, padBias: Variable, table: Variable, constants k: WindowAttentionConstants,
+                                heads: Int) throws -> Variable {
+        let be = backend
+        let inputs = WindowAttentionInputs(qkv: qkv.value, padBias: padBias.value, table: table.value, relIndex: k.relIndex,
+                                           indexStride: k.indexStride, region: k.region, geometry: k.geometry, heads: heads)
+        let tRows = table.shape[0]
+        try Check.that(k.gradPtr.count == tRows + 1, "windowAttention", "table \(table.shape) does not fit the index")
+        let (y, lse) = try be.windowAttention(inputs)
+        return record(y, [qkv, padBias, table]) { dy in
+            let g = try be.windowAttentionGradients(inputs, y: y, lse: lse, dy: dy)
+            guard table.requiresGrad else { return [g.dqkv, g.dPadBias, nil] }
+            let n = k.geometry.tokens
+            let dt = try be.allocate(table.shape, name: "relative_position_bias_table grad")
+            try be.indexGatherSum(src: g.dBiasPerHead, ptr: k.gradPtr, list: k.gradList, rows: tRows, heads: heads,
+                                  stride: n * n, out: dt)
+            return [g.dqkv, g.dPadBias, dt]
+        }
+    }
+
     /// softmax(scores + table[index] (+ shift mask)); scores (B·nW·heads, N, N), table (T, heads).
     public func windowAttentionSoftmax(_ scores: Variable, table: Variable, constants k: WindowAttentionConstants,
                                        heads: Int) throws -> Variable {

@@ -81,6 +81,12 @@ public protocol Backend: AnyObject {
     /// y = softmax(scores + table[relIndex] (+ −100 shift mask)) per row; scores (B·nW, heads, N, N).
     func windowAttentionSoftmax(scores: Tensor, table: Tensor, relIndex: Tensor, indexStride: Int, region: Tensor?,
                                 windowsPerSample: Int, heads: Int, tokens: Int, y: Tensor) throws
+    /// Fused shifted-window attention (Ops/WindowAttention.swift): y (B, D, H, W, C) and the row
+    /// log-sum-exp lse (B·nW·heads·N) from qkv (B, D, H, W, 3C), reading windows in place.
+    func windowAttentionForward(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor) throws
+    /// Its gradients: dqkv (B, D, H, W, 3C), dPadBias (3C), dBiasPerHead (heads, N·N) summed over windows.
+    func windowAttentionBackward(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor, dy: Tensor, dqkv: Tensor,
+                                 dPadBias: Tensor, dBiasPerHead: Tensor) throws
     /// out[t, k] = Σ_{q ∈ [ptr[t], ptr[t+1])} src[k·stride + list[q]]; out (T, K).
     func indexGatherSum(src: Tensor, ptr: Tensor, list: Tensor, rows: Int, heads: Int, stride: Int, out: Tensor) throws
     /// MONAI PatchMerging's gather: y (B, ⌈D/2⌉, ⌈H/2⌉, ⌈W/2⌉, 8C) ← x (B, D, H, W, C).

@@ -8,26 +8,31 @@ import SeededRandom
 /// supplies the prefix, e.g. "swinViT.patch_embed.proj.").
 public final class Parameter {
     public internal(set) var value: Tensor
-    private var binding: (tape: ObjectIdentifier, variable: Variable)?
+    /// The tape this parameter is a leaf of, held weakly: a new tape that happens to reuse a freed
+    /// tape's address must get a fresh leaf, not the old one with its accumulated gradient.
+    private weak var boundTape: Tape?
+    private var boundVariable: Variable?
 
     public init(_ value: Tensor) { self.value = value }
 
     /// The parameter as a leaf of `tape` (one Variable per tape, so gradients gather in one place).
     public func on(_ tape: Tape) -> Variable {
-        if let b = binding, b.tape == ObjectIdentifier(tape) { return b.variable }
+        if let t = boundTape, t === tape, let v = boundVariable { return v }
         let v = tape.parameter(value)
-        binding = (ObjectIdentifier(tape), v)
+        boundTape = tape
+        boundVariable = v
         return v
     }
 
     /// The gradient from the last `tape.backward`, if this parameter took part.
-    public var grad: Tensor? { binding?.variable.grad }
+    public var grad: Tensor? { boundVariable?.grad }
 
     /// Replaces the value (a loaded checkpoint, an optimiser step); drops the tape binding.
     public func assign(_ t: Tensor) throws {
         try Check.shape(t, value.shape, "assign \(value.name)")
         value = t
-        binding = nil
+        boundTape = nil
+        boundVariable = nil
     }
 }
 

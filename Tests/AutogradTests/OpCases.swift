@@ -185,4 +185,15 @@ let opCases: [OpCase] = [
         let k = try WindowAttentionConstants(geometry: g, fullWindow: [3, 3, 3], backend: t.backend)
         return try t.windowAttentionSoftmax(v[0], table: try t.reshape(v[1], Shape(125, 3)), constants: k, heads: 3)
     },
+    // Fused attention: qkv (B, D, H, W, 3C), pad bias (3C), table (T, heads).
+    OpCase("windowAttention fused, shifted and padded", [InputSpec(2, 3, 4, 5, 12), InputSpec(12), InputSpec(45, 2)]) { t, v in
+        let g = WindowGeometry(batch: 2, size: [3, 4, 5], channels: 4, window: [2, 2, 3], shift: [1, 1, 1])
+        let k = try WindowAttentionConstants(geometry: g, fullWindow: [2, 2, 3], backend: t.backend)
+        return try t.windowAttention(v[0], padBias: v[1], table: v[2], constants: k, heads: 2)
+    },
+    OpCase("windowAttention fused, clipped", [InputSpec(2, 2, 3, 3, 18), InputSpec(18), InputSpec(125, 3)]) { t, v in
+        let g = WindowGeometry(batch: 2, size: [2, 3, 3], channels: 6, window: [5, 5, 5], shift: [2, 2, 2])
+        let k = try WindowAttentionConstants(geometry: g, fullWindow: [3, 3, 3], backend: t.backend)
+        return try t.windowAttention(v[0], padBias: v[1], table: v[2], constants: k, heads: 3)
+    },
 ]

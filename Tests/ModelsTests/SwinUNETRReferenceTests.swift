@@ -77,17 +77,17 @@ final class SwinUNETRReferenceTests: XCTestCase {
             let g1 = WindowGeometry(batch: 1, size: [16, 16, 32], channels: 12, window: [7, 7, 7], shift: [3, 3, 3])
             try io("layers1 blocks.1.attn (masked)", input: ("layers/swinViT.layers1.0.blocks.1.attn.safetensors", "input.0"),
                    output: ("layers/swinViT.layers1.0.blocks.1.attn.safetensors", "output")) { t, x in
-                try l1.blocks[1].attn(x, geometry: g1, tape: t)
+                try l1.blocks[1].attn(windows: x, geometry: g1, tape: t)
             }
             let g3 = WindowGeometry(batch: 1, size: [4, 4, 8], channels: 48, window: [7, 7, 7], shift: [0, 0, 0])
             try io("layers3 attn (clipped window)", input: ("layers/swinViT.layers3.0.blocks.0.attn.safetensors", "input.0"),
                    output: ("layers/swinViT.layers3.0.blocks.0.attn.safetensors", "output")) { t, x in
-                try m.swinViT.layers[2].blocks[0].attn(x, geometry: g3, tape: t)
+                try m.swinViT.layers[2].blocks[0].attn(windows: x, geometry: g3, tape: t)
             }
             let g4 = WindowGeometry(batch: 1, size: [2, 2, 4], channels: 96, window: [7, 7, 7], shift: [0, 0, 0])
             try io("layers4 attn", input: ("layers/swinViT.layers4.0.blocks.0.attn.safetensors", "input.0"),
                    output: ("layers/swinViT.layers4.0.blocks.0.attn.safetensors", "output")) { t, x in
-                try m.swinViT.layers[3].blocks[0].attn(x, geometry: g4, tape: t)
+                try m.swinViT.layers[3].blocks[0].attn(windows: x, geometry: g4, tape: t)
             }
         }
     }

@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// Host memory for the CPU backend; returned to the pool when the tensor is gone.
@@ -49,7 +50,9 @@ public final class CPUBackend: Backend {
     private let pool = HostPool()
     public var memory: MemoryStats { pool.stats }
 
-    public init() {}
+    /// OpenBLAS is set to one thread: its idle workers spin in sched_yield between calls, taking the
+    /// cores from the backend's own threads; `gemm` splits large products across the cores instead.
+    public init() { openblas_set_num_threads(1) }
 
     public func allocate(_ shape: Shape, name: String) throws -> Tensor {
         let (p, capacity) = pool.allocate(floats: shape.count)

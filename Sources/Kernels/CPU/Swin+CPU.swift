@@ -2,7 +2,7 @@ import Foundation
 
 extension CPUBackend {
     /// Index of the x element that window token (bw, n) reads, or nil in the padding.
-    private func windowSource(_ g: WindowGeometry, bw: Int, n: Int) -> Int? {
+    func windowSource(_ g: WindowGeometry, bw: Int, n: Int) -> Int? {
         let p = g.padded, win = g.window
         let nWh = p[1] / win[1], nWw = p[2] / win[2], nW = g.windowsPerSample
         let w = bw % nW, b = bw / nW

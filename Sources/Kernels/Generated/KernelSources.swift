@@ -849,5 +849,213 @@ __kernel void patch_merge_backward(__global const float* dy, __global float* dx,
     dx[i] = dy[((((long)b * D2 + d / 2) * H2 + h / 2) * W2 + w / 2) * 8 * C + k * C + c];
 }
 """#,
+        "window_attention": #"""
+// Fused shifted-window multi-head self-attention (MONAI SwinUNETR v1), forward and backward.
+// CPU reference: Sources/Kernels/CPU/WindowAttention+CPU.swift; host side: Sources/Kernels/Ops/WindowAttention.swift.
+//
+// qkv (B, D, H, W, 3C) channels-last, per token [3][heads][hd], hd = C / heads. Window geometry as in
+// swin.cl: window (W0, W1, W2), shift (S0, S1, S2), padded (Dp, Hp, Wp); window slot (bw, n) reads token
+// ((wd·W0 + id + S0) mod Dp, ...) and, where that lies in the padding, the qkv Linear's bias `pad`.
+// Scores s_ij = (scale q_i)·k_j + table[index[i, j], head] (− 100 between shift regions); the forward
+// stores each row's log-sum-exp, and the backward recomputes P_ij = exp(s_ij − lse_i) from it.
+// Nothing of size N × N or (B·nW, N, C) is written to global memory.
+#define ATTN_ARGS const int B, const int D, const int H, const int W, const int C, \
+    const int Dp, const int Hp, const int Wp, const int W0, const int W1, const int W2, \
+    const int S0, const int S1, const int S2, const int heads, const int index_stride, const int has_mask
+#define MAX_HD 64
+
+// Flat token index (b, d, h, w) read by window slot (bw, n), or −1 in the padding.
+inline long slot_source(const int bw, const int n, const int B, const int D, const int H, const int W,
+                        const int Dp, const int Hp, const int Wp, const int W0, const int W1, const int W2,
+                        const int S0, const int S1, const int S2) {
+    const int nWh = Hp / W1, nWw = Wp / W2, nW = (Dp / W0) * nWh * nWw;
+    const int w = bw % nW, b = bw / nW;
+    const int wd = w / (nWh * nWw), wh = (w / nWw) % nWh, ww = w % nWw;
+    const int id = n / (W1 * W2), ih = (n / W2) % W1, iw = n % W2;
+    const int d = (wd * W0 + id + S0) % Dp, h = (wh * W1 + ih + S1) % Hp, x = (ww * W2 + iw + S2) % Wp;
+    if (d >= D || h >= H || x >= W) return -1;
+    return (((long)b * D + d) * H + h) * W + x;
+}
+#define SOURCE(bw, n) slot_source(bw, n, B, D, H, W, Dp, Hp, Wp, W0, W1, W2, S0, S1, S2)
+
+// The row of qkv a slot reads: the token's, or the pad bias.
+inline __global const float* slot_qkv(__global const float* qkv, __global const float* pad, const long src, const int C) {
+    return src >= 0 ? qkv + src * 3 * C : pad;
+}
+
+// Bias and shift mask of score (i, j) of window w (of the sample), head h.
+inline float score_bias(__global const float* table, __global const float* rel_index, __global const float* region,
+                        const int i, const int j, const int w, const int h, const int N, const int heads,
+                        const int index_stride, const int has_mask) {
+    float b = table[(int)rel_index[i * index_stride + j] * heads + h];
+    if (has_mask && region[w * N + i] != region[w * N + j]) b += -100.0f;
+    return b;
+}
+
+// One work-item per query row (bw, h, i), i fastest. y (B, D, H, W, C); lse (B·nW·heads·N).
+__kernel void window_attention_forward(__global const float* qkv, __global const float* pad,
+                                       __global const float* table, __global const float* rel_index,
+                                       __global const float* region, __global float* y, __global float* lse,
+                                       ATTN_ARGS) {
+    const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
+    const long r = get_global_id(0);
+    if (r >= (long)B * nW * heads * N) return;
+    const int i = (int)(r % N), h = (int)((r / N) % heads), bw = (int)(r / ((long)N * heads));
+    const float scale = rsqrt((float)hd);
+    const long si = SOURCE(bw, i);
+    __global const float* qi = slot_qkv(qkv, pad, si, C) + h * hd;
+    float q[MAX_HD], o[MAX_HD];
+    for (int d = 0; d < hd; ++d) { q[d] = qi[d] * scale; o[d] = 0.0f; }
+    float m = -INFINITY, l = 0.0f;
+    for (int j = 0; j < N; ++j) {
+        __global const float* kj = slot_qkv(qkv, pad, SOURCE(bw, j), C) + C + h * hd;
+        __global const float* vj = kj + C;
+        float s = 0.0f;
+        for (int d = 0; d < hd; ++d) s += q[d] * kj[d];
+        s += score_bias(table, rel_index, region, i, j, bw % nW, h, N, heads, index_stride, has_mask);
+        if (s > m) {   // online softmax: rescale what was summed under the old maximum
+            const float corr = exp(m - s);
+            l *= corr;
+            for (int d = 0; d < hd; ++d) o[d] *= corr;
+            m = s;
+        }
+        const float p = exp(s - m);
+        l += p;
+        for (int d = 0; d < hd; ++d) o[d] += p * vj[d];
+    }
+    lse[r] = m + log(l);
+    if (si < 0) return;
+    const float inv = 1.0f / l;
+    for (int d = 0; d < hd; ++d) y[si * C + h * hd + d] = o[d] * inv;
+}
+
+// rowdot[r] = dO_i · O_i (= Σ_j P_ij dP_ij) per query row; 0 for a padded query (no upstream gradient).
+__kernel void window_attention_row_dot(__global const float* y, __global const float* dy, __global float* rowdot,
+                                       ATTN_ARGS) {
+    const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
+    const long r = get_global_id(0);
+    if (r >= (long)B * nW * heads * N) return;
+    const int i = (int)(r % N), h = (int)((r / N) % heads), bw = (int)(r / ((long)N * heads));
+    const long si = SOURCE(bw, i);
+    float s = 0.0f;
+    if (si >= 0) for (int d = 0; d < hd; ++d) s += dy[si * C + h * hd + d] * y[si * C + h * hd + d];
+    rowdot[r] = s;
+}
+
+// One work-item per query row (bw, h, i): dq_i = scale Σ_j dS_ij k_j, written into dqkv's q part.
+__kernel void window_attention_backward_q(__global const float* qkv, __global const float* pad,
+                                          __global const float* table, __global const float* rel_index,
+                                          __global const float* region, __global const float* dy,
+                                          __global const float* lse, __global const float* rowdot,
+                                          __global float* dqkv, ATTN_ARGS) {
+    const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
+    const long r = get_global_id(0);
+    if (r >= (long)B * nW * heads * N) return;
+    const int i = (int)(r % N), h = (int)((r / N) % heads), bw = (int)(r / ((long)N * heads));
+    const long si = SOURCE(bw, i);
+    if (si < 0) return;   // a padded query: no gradient, and its q is not a token's
+    const float scale = rsqrt((float)hd);
+    __global const float* qi = qkv + si * 3 * C + h * hd;
+    float q[MAX_HD], dO[MAX_HD], dq[MAX_HD];
+    for (int d = 0; d < hd; ++d) { q[d] = qi[d] * scale; dO[d] = dy[si * C + h * hd + d]; dq[d] = 0.0f; }
+    const float l = lse[r], rd = rowdot[r];
+    for (int j = 0; j < N; ++j) {
+        __global const float* kj = slot_qkv(qkv, pad, SOURCE(bw, j), C) + C + h * hd;
+        __global const float* vj = kj + C;
+        float s = 0.0f, dp = 0.0f;
+        for (int d = 0; d < hd; ++d) { s += q[d] * kj[d]; dp += dO[d] * vj[d]; }
+        s += score_bias(table, rel_index, region, i, j, bw % nW, h, N, heads, index_stride, has_mask);
+        const float ds = exp(s - l) * (dp - rd);
+        for (int d = 0; d < hd; ++d) dq[d] += ds * kj[d];
+    }
+    for (int d = 0; d < hd; ++d) dqkv[si * 3 * C + h * hd + d] = dq[d] * scale;
+}
+
+// One work-item per key slot (bw, h, j): dk_j = Σ_i dS_ij (scale q_i), dv_j = Σ_i P_ij dO_i, written into
+// dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for the pad-bias sum.
+__kernel void window_attention_backward_kv(__global const float* qkv, __global const float* pad,
+                                           __global const float* table, __global const float* rel_index,
+                                           __global const float* region, __global const float* dy,
+                                           __global const float* lse, __global const float* rowdot,
+                                           __global float* dqkv, __global float* pad_grad, ATTN_ARGS) {
+    const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
+    const long r = get_global_id(0);
+    if (r >= (long)B * nW * heads * N) return;
+    const int j = (int)(r % N), h = (int)((r / N) % heads), bw = (int)(r / ((long)N * heads));
+    const float scale = rsqrt((float)hd);
+    const long sj = SOURCE(bw, j);
+    __global const float* kj = slot_qkv(qkv, pad, sj, C) + C + h * hd;
+    float k[MAX_HD], v[MAX_HD], dk[MAX_HD], dv[MAX_HD];
+    for (int d = 0; d < hd; ++d) { k[d] = kj[d]; v[d] = kj[C + d]; dk[d] = 0.0f; dv[d] = 0.0f; }
+    const long row0 = r - j;   // lse / rowdot row of (bw, h, 0)
+    for (int i = 0; i < N; ++i) {
+        const long si = SOURCE(bw, i);
+        if (si < 0) continue;   // padded queries carry no gradient
+        __global const float* qi = qkv + si * 3 * C + h * hd;
+        __global const float* dOi = dy + si * C + h * hd;
+        float s = 0.0f, dp = 0.0f;
+        for (int d = 0; d < hd; ++d) { s += qi[d] * scale * k[d]; dp += dOi[d] * v[d]; }
+        s += score_bias(table, rel_index, region, i, j, bw % nW, h, N, heads, index_stride, has_mask);
+        const float p = exp(s - lse[row0 + i]);
+        const float ds = p * (dp - rowdot[row0 + i]);
+        for (int d = 0; d < hd; ++d) { dk[d] += ds * qi[d] * scale; dv[d] += p * dOi[d]; }
+    }
+    if (sj >= 0) {
+        for (int d = 0; d < hd; ++d) {
+            dqkv[sj * 3 * C + C + h * hd + d] = dk[d];
+            dqkv[sj * 3 * C + 2 * C + h * hd + d] = dv[d];
+        }
+    } else {
+        for (int d = 0; d < hd; ++d) { pad_grad[r * 2 * hd + d] = dk[d]; pad_grad[r * 2 * hd + hd + d] = dv[d]; }
+    }
+}
+
+// dpad (3C): the q part 0; k and v parts the sums of pad_grad over every padded key slot.
+// One work-item per element of dpad; the slot loop runs in a fixed order (deterministic).
+__kernel void window_attention_pad_grad(__global const float* pad_grad, __global float* dpad, ATTN_ARGS) {
+    const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
+    const int e = get_global_id(0);
+    if (e >= 3 * C) return;
+    if (e < C) { dpad[e] = 0.0f; return; }
+    const int part = e / C - 1, h = (e % C) / hd, d = (e % C) % hd;   // part 0 = k, 1 = v
+    float s = 0.0f;
+    for (int bw = 0; bw < B * nW; ++bw)
+        for (int j = 0; j < N; ++j)
+            if (SOURCE(bw, j) < 0) s += pad_grad[(((long)bw * heads + h) * N + j) * 2 * hd + part * hd + d];
+    dpad[e] = s;
+}
+
+// dbias (heads, N·N): Σ over windows of dS_ij. One work-item per (h, i, j); windows in a fixed order.
+__kernel void window_attention_backward_bias(__global const float* qkv, __global const float* pad,
+                                             __global const float* table, __global const float* rel_index,
+                                             __global const float* region, __global const float* dy,
+                                             __global const float* lse, __global const float* rowdot,
+                                             __global float* dbias, ATTN_ARGS) {
+    const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
+    const long e = get_global_id(0);
+    if (e >= (long)heads * N * N) return;
+    const int j = (int)(e % N), i = (int)((e / N) % N), h = (int)(e / ((long)N * N));
+    const float scale = rsqrt((float)hd);
+    const float b0 = table[(int)rel_index[i * index_stride + j] * heads + h];
+    float acc = 0.0f;
+    for (int bw = 0; bw < B * nW; ++bw) {
+        const long si = SOURCE(bw, i);
+        if (si < 0) continue;
+        __global const float* qi = qkv + si * 3 * C + h * hd;
+        __global const float* dOi = dy + si * C + h * hd;
+        __global const float* kj = slot_qkv(qkv, pad, SOURCE(bw, j), C) + C + h * hd;
+        __global const float* vj = kj + C;
+        float s = 0.0f, dp = 0.0f;
+        for (int d = 0; d < hd; ++d) { s += qi[d] * scale * kj[d]; dp += dOi[d] * vj[d]; }
+        const int w = bw % nW;
+        float b = b0;
+        if (has_mask && region[w * N + i] != region[w * N + j]) b += -100.0f;
+        s += b;
+        const long row = ((long)bw * heads + h) * N + i;
+        acc += exp(s - lse[row]) * (dp - rowdot[row]);
+    }
+    dbias[e] = acc;
+}
+"""#,
     ]
 }

@@ -13,6 +13,8 @@ enum KernelName: String, CaseIterable {
     case dice_ce_softmax, dice_sums, dice_ce_finalize, dice_ce_backward
     case cross_entropy_rows, cross_entropy_rows_backward, row_l2_normalize, row_l2_normalize_backward
     case window_partition, window_merge, window_attention_softmax, index_gather_sum, patch_merge, patch_merge_backward
+    case window_attention_forward, window_attention_row_dot, window_attention_backward_q, window_attention_backward_kv
+    case window_attention_pad_grad, window_attention_backward_bias
 
     var program: String {
         switch self {
@@ -31,6 +33,9 @@ enum KernelName: String, CaseIterable {
              .cross_entropy_rows_backward, .row_l2_normalize, .row_l2_normalize_backward: "loss"
         case .window_partition, .window_merge, .window_attention_softmax, .index_gather_sum, .patch_merge,
              .patch_merge_backward: "swin"
+        case .window_attention_forward, .window_attention_row_dot, .window_attention_backward_q,
+             .window_attention_backward_kv, .window_attention_pad_grad, .window_attention_backward_bias:
+            "window_attention"
         }
     }
 }

@@ -38,8 +38,7 @@ public final class SwinTransformerBlock: Module {
     public func callAsFunction(_ x: Variable, tape: Tape) throws -> Variable {
         let s = x.shape.dims
         let g = WindowGeometry(batch: s[0], size: [s[1], s[2], s[3]], channels: s[4], window: window, shift: shift)
-        let windows = try tape.windowPartition(try norm1(x, tape: tape), g)
-        let attended = try tape.windowMerge(try attn(windows, geometry: g, tape: tape), g)
+        let attended = try attn(tokens: try norm1(x, tape: tape), geometry: g, tape: tape)
         let y = try tape.add(x, attended)
         return try tape.add(y, try mlp(try norm2(y, tape: tape), tape: tape))
     }

@@ -37,11 +37,28 @@ public final class WindowAttention: Module {
         }
     }
 
-    /// windows: (B·nW, N, C) for layout `g` → (B·nW, N, C)
-    public func callAsFunction(_ x: Variable, geometry g: WindowGeometry, tape: Tape) throws -> Variable {
-        let be = tape.backend
+    private func constants(_ g: WindowGeometry, _ be: Backend) throws -> WindowAttentionConstants {
         let k = try constants[g] ?? WindowAttentionConstants(geometry: g, fullWindow: window, backend: be)
         constants[g] = k
+        return k
+    }
+
+    /// The block's path: normalised tokens x (B, D, H, W, C) → attention output (B, D, H, W, C), already
+    /// merged back and unshifted (MONAI's pad, roll, partition, attention, reverse, roll, crop, fused).
+    /// The qkv Linear runs on the tokens; a padded token's q, k, v are the Linear's bias.
+    public func callAsFunction(tokens x: Variable, geometry g: WindowGeometry, tape: Tape) throws -> Variable {
+        let be = tape.backend
+        let padBias = try qkv.bias?.on(tape) ?? tape.input(try be.full(Shape(3 * dim), value: 0, name: "qkv pad (no bias)"))
+        let y = try tape.windowAttention(try qkv(x, tape: tape), padBias: padBias, table: table.on(tape),
+                                         constants: try constants(g, be), heads: heads)
+        return try proj(y, tape: tape)
+    }
+
+    /// MONAI WindowAttention.forward on partitioned windows (B·nW, N, C) for layout `g` → (B·nW, N, C),
+    /// op by op (scores materialised). The fused path above computes the same; this one checks it and the
+    /// per-layer reference files, which hold windows.
+    public func callAsFunction(windows x: Variable, geometry g: WindowGeometry, tape: Tape) throws -> Variable {
+        let k = try constants(g, tape.backend)
         let (bw, n, c) = (x.shape[0], x.shape[1], x.shape[2])
         let hd = c / heads
         // (B', N, 3C) → (B', N, 3, h, hd) → (3, B', h, N, hd)
