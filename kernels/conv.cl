@@ -57,3 +57,57 @@ __kernel void col2im(__global const float* col, __global float* dx, const int dx
     }
     dx[dx_off + ((c * D + id) * H + ih) * W + iw] += s;
 }
+
+// Implicit-GEMM convolution forward (one sample): y + y_off (O, Do·Ho·Wo) = W (O, C·K) · im2col(x + x_off),
+// the columns gathered tile by tile into local memory instead of a column buffer in global memory.
+// Work-groups of 128 (16 × 8) own a 32 × 64 tile of y; each work-item sums a 4 × 4 block over k in tiles of
+// 16 (rows ty + 8i, columns tx + 16j: neighbouring work-items write neighbouring columns).
+#define IG_TM 32
+#define IG_TN 64
+#define IG_TK 16
+__kernel __attribute__((reqd_work_group_size(128, 1, 1)))
+void conv_forward_implicit(__global const float* x, const int x_off, __global const float* w, __global float* y,
+                           const int y_off, const int O, GEOMETRY_ARGS) {
+    const int N = Do * Ho * Wo, KV = KD * KH * KW, K = C * KV;
+    const int groupsN = (N + IG_TN - 1) / IG_TN;
+    const int n0 = (get_group_id(0) % groupsN) * IG_TN, m0 = (get_group_id(0) / groupsN) * IG_TM;
+    const int tid = get_local_id(0), tx = tid % 16, ty = tid / 16;
+    __local float As[IG_TK][IG_TM];
+    __local float Bs[IG_TK][IG_TN];
+    float acc[4][4];
+    for (int i = 0; i < 4; ++i) for (int j = 0; j < 4; ++j) acc[i][j] = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += IG_TK) {
+        for (int l = tid; l < IG_TM * IG_TK; l += 128) {
+            const int m = l / IG_TK, k = l % IG_TK, gm = m0 + m, gk = k0 + k;
+            As[k][m] = (gm < O && gk < K) ? w[(long)gm * K + gk] : 0.0f;
+        }
+        for (int l = tid; l < IG_TK * IG_TN; l += 128) {
+            const int k = l / IG_TN, n = l % IG_TN, gk = k0 + k, gn = n0 + n;
+            float v = 0.0f;
+            if (gk < K && gn < N) {
+                const int kw = gk % KW, kh = (gk / KW) % KH, kd = (gk / (KW * KH)) % KD, c = gk / KV;
+                const int ow = gn % Wo, oh = (gn / Wo) % Ho, od = gn / (Wo * Ho);
+                const int id = od * SD - PD + kd, ih = oh * SH - PH + kh, iw = ow * SW - PW + kw;
+                if (id >= 0 && id < D && ih >= 0 && ih < H && iw >= 0 && iw < W)
+                    v = x[x_off + ((long)(c * D + id) * H + ih) * W + iw];
+            }
+            Bs[k][n] = v;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int k = 0; k < IG_TK; ++k) {
+            float a[4], b[4];
+            for (int i = 0; i < 4; ++i) a[i] = As[k][ty + 8 * i];
+            for (int j = 0; j < 4; ++j) b[j] = Bs[k][tx + 16 * j];
+            for (int i = 0; i < 4; ++i) for (int j = 0; j < 4; ++j) acc[i][j] += a[i] * b[j];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int i = 0; i < 4; ++i) {
+        const int m = m0 + ty + 8 * i;
+        if (m >= O) continue;
+        for (int j = 0; j < 4; ++j) {
+            const int n = n0 + tx + 16 * j;
+            if (n < N) y[y_off + (long)m * N + n] = acc[i][j];
+        }
+    }
+}

@@ -11,6 +11,10 @@
     const int Dp, const int Hp, const int Wp, const int W0, const int W1, const int W2, \
     const int S0, const int S1, const int S2, const int heads, const int index_stride, const int has_mask
 #define MAX_HD 64
+// The forward's inputs, and what the backward kernels read besides them.
+#define ATTN_INPUTS __global const float* qkv, __global const float* pad, __global const float* table, \
+    __global const float* rel_index, __global const float* region
+#define ATTN_SAVED __global const float* dy, __global const float* lse, __global const float* rowdot
 
 // Flat token index (b, d, h, w) read by window slot (bw, n), or −1 in the padding.
 inline long slot_source(const int bw, const int n, const int B, const int D, const int H, const int W,
@@ -41,9 +45,7 @@ inline float score_bias(__global const float* table, __global const float* rel_i
 }
 
 // One work-item per query row (bw, h, i), i fastest. y (B, D, H, W, C); lse (B·nW·heads·N).
-__kernel void window_attention_forward(__global const float* qkv, __global const float* pad,
-                                       __global const float* table, __global const float* rel_index,
-                                       __global const float* region, __global float* y, __global float* lse,
+__kernel void window_attention_forward(ATTN_INPUTS, __global float* y, __global float* lse,
                                        ATTN_ARGS) {
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
@@ -91,10 +93,7 @@ __kernel void window_attention_row_dot(__global const float* y, __global const f
 }
 
 // One work-item per query row (bw, h, i): dq_i = scale Σ_j dS_ij k_j, written into dqkv's q part.
-__kernel void window_attention_backward_q(__global const float* qkv, __global const float* pad,
-                                          __global const float* table, __global const float* rel_index,
-                                          __global const float* region, __global const float* dy,
-                                          __global const float* lse, __global const float* rowdot,
+__kernel void window_attention_backward_q(ATTN_INPUTS, ATTN_SAVED,
                                           __global float* dqkv, ATTN_ARGS) {
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
@@ -121,10 +120,7 @@ __kernel void window_attention_backward_q(__global const float* qkv, __global co
 
 // One work-item per key slot (bw, h, j): dk_j = Σ_i dS_ij (scale q_i), dv_j = Σ_i P_ij dO_i, written into
 // dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for the pad-bias sum.
-__kernel void window_attention_backward_kv(__global const float* qkv, __global const float* pad,
-                                           __global const float* table, __global const float* rel_index,
-                                           __global const float* region, __global const float* dy,
-                                           __global const float* lse, __global const float* rowdot,
+__kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
                                            __global float* dqkv, __global float* pad_grad, ATTN_ARGS) {
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
@@ -174,10 +170,7 @@ __kernel void window_attention_pad_grad(__global const float* pad_grad, __global
 }
 
 // dbias (heads, N·N): Σ over windows of dS_ij. One work-item per (h, i, j); windows in a fixed order.
-__kernel void window_attention_backward_bias(__global const float* qkv, __global const float* pad,
-                                             __global const float* table, __global const float* rel_index,
-                                             __global const float* region, __global const float* dy,
-                                             __global const float* lse, __global const float* rowdot,
+__kernel void window_attention_backward_bias(ATTN_INPUTS, ATTN_SAVED,
                                              __global float* dbias, ATTN_ARGS) {
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long e = get_global_id(0);

@@ -64,6 +64,10 @@ public protocol Backend: AnyObject {
     func im2col(x: Tensor, xOffset: Int, geometry: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws
     /// dx[dxOffset...] += col folded back, for output depths [d0, d0+nd).
     func col2im(col: Tensor, geometry: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int) throws
+    /// out[outOffset...] (O, Do·Ho·Wo) = W (O, C·K) · im2col(input[inOffset...]) for one sample: im2col + GEMM
+    /// (`im2colConvForward`), or on OpenCL optionally an implicit GEMM (`ConvAlgorithm`).
+    func convForward(input: Tensor, inOffset: Int, geometry: ConvGeometry, weight: Tensor, outChannels: Int,
+                     out: Tensor, outOffset: Int) throws
 
     // MARK: pooling (Ops/Pooling.swift)
     func maxPool2d(x: Tensor, geometry: PoolGeometry, y: Tensor, argmax: Tensor) throws

@@ -48,6 +48,32 @@ struct BenchOps: ParsableCommand {
             let ratio = rates.count > 1 ? String(format: " | %.2f×", rates.last! / rates.first!) : ""
             print("| \(c.name) | \(c.shape) | " + cells.joined(separator: " | ") + ratio + " |")
         }
+        for case let cl as OpenCLBackend in backends { try compareConvolutions(on: cl) }
+    }
+
+    /// Conv3d forward on one OpenCL device both ways (im2col + CLBlast, implicit GEMM) on Swin UNETR's
+    /// encoder shapes at feature 12 (the large f48 / 96³ shapes take minutes on PoCL): what `ConvAlgorithm` to pick.
+    func compareConvolutions(on cl: OpenCLBackend) throws {
+        print("\nconv3d k3 forward on \(cl.deviceName): im2col + CLBlast vs implicit GEMM (median of \(repeats))")
+        print("| input → channels | im2col ms | GFLOP/s | implicit ms | GFLOP/s | implicit / im2col speed |")
+        print("|---|---|---|---|---|---|")
+        let shapes = quick ? [(12, 12, 32)] : [(12, 12, 64), (24, 24, 32), (48, 48, 16), (96, 96, 16)]
+        for (cin, cout, s) in shapes {
+            let flops = 2.0 * Double(cout * cin * 27) * pow(Double(s), 3)
+            let x = try cl.full(Shape(1, cin, s, s, s), value: 0.1, name: "x")
+            let w = try cl.full(Shape(cout, cin, 3, 3, 3), value: 0.01, name: "w")
+            let c = OpsBenchmark.Case(name: "conv", shape: "", flops: flops) { b in
+                { _ = try b.conv3d(x, weight: w, bias: nil, options: .init(stride: 1, padding: 1)) }
+            }
+            var ms: [Double] = []
+            for algorithm in [ConvAlgorithm.im2col, .implicitGEMM] {
+                cl.convAlgorithm = algorithm
+                ms.append(try OpsBenchmark.time(c, on: cl, repeats: repeats) * 1000)
+            }
+            cl.convAlgorithm = .im2col
+            print(String(format: "| (1,%d,%d³) → %d | %.2f | %.1f | %.2f | %.1f | %.2f× |", cin, s, cout, ms[0],
+                         flops / ms[0] / 1e6, ms[1], flops / ms[1] / 1e6, ms[0] / ms[1]))
+        }
     }
 }
 

@@ -1,6 +1,12 @@
 import Foundation
 
 extension CPUBackend {
+    public func convForward(input: Tensor, inOffset: Int, geometry: ConvGeometry, weight: Tensor, outChannels: Int,
+                            out: Tensor, outOffset: Int) throws {
+        try im2colConvForward(input: input, inOffset: inOffset, geometry: geometry, weight: weight,
+                              outChannels: outChannels, out: out, outOffset: outOffset)
+    }
+
     public func im2col(x: Tensor, xOffset: Int, geometry g: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws {
         let xp = try ptr(x, "im2col") + xOffset, cp = try ptr(col, "im2col")
         let o = g.output, (D, H, W) = g.input

@@ -104,6 +104,60 @@ __kernel void col2im(__global const float* col, __global float* dx, const int dx
     }
     dx[dx_off + ((c * D + id) * H + ih) * W + iw] += s;
 }
+
+// Implicit-GEMM convolution forward (one sample): y + y_off (O, Do·Ho·Wo) = W (O, C·K) · im2col(x + x_off),
+// the columns gathered tile by tile into local memory instead of a column buffer in global memory.
+// Work-groups of 128 (16 × 8) own a 32 × 64 tile of y; each work-item sums a 4 × 4 block over k in tiles of
+// 16 (rows ty + 8i, columns tx + 16j: neighbouring work-items write neighbouring columns).
+#define IG_TM 32
+#define IG_TN 64
+#define IG_TK 16
+__kernel __attribute__((reqd_work_group_size(128, 1, 1)))
+void conv_forward_implicit(__global const float* x, const int x_off, __global const float* w, __global float* y,
+                           const int y_off, const int O, GEOMETRY_ARGS) {
+    const int N = Do * Ho * Wo, KV = KD * KH * KW, K = C * KV;
+    const int groupsN = (N + IG_TN - 1) / IG_TN;
+    const int n0 = (get_group_id(0) % groupsN) * IG_TN, m0 = (get_group_id(0) / groupsN) * IG_TM;
+    const int tid = get_local_id(0), tx = tid % 16, ty = tid / 16;
+    __local float As[IG_TK][IG_TM];
+    __local float Bs[IG_TK][IG_TN];
+    float acc[4][4];
+    for (int i = 0; i < 4; ++i) for (int j = 0; j < 4; ++j) acc[i][j] = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += IG_TK) {
+        for (int l = tid; l < IG_TM * IG_TK; l += 128) {
+            const int m = l / IG_TK, k = l % IG_TK, gm = m0 + m, gk = k0 + k;
+            As[k][m] = (gm < O && gk < K) ? w[(long)gm * K + gk] : 0.0f;
+        }
+        for (int l = tid; l < IG_TK * IG_TN; l += 128) {
+            const int k = l / IG_TN, n = l % IG_TN, gk = k0 + k, gn = n0 + n;
+            float v = 0.0f;
+            if (gk < K && gn < N) {
+                const int kw = gk % KW, kh = (gk / KW) % KH, kd = (gk / (KW * KH)) % KD, c = gk / KV;
+                const int ow = gn % Wo, oh = (gn / Wo) % Ho, od = gn / (Wo * Ho);
+                const int id = od * SD - PD + kd, ih = oh * SH - PH + kh, iw = ow * SW - PW + kw;
+                if (id >= 0 && id < D && ih >= 0 && ih < H && iw >= 0 && iw < W)
+                    v = x[x_off + ((long)(c * D + id) * H + ih) * W + iw];
+            }
+            Bs[k][n] = v;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int k = 0; k < IG_TK; ++k) {
+            float a[4], b[4];
+            for (int i = 0; i < 4; ++i) a[i] = As[k][ty + 8 * i];
+            for (int j = 0; j < 4; ++j) b[j] = Bs[k][tx + 16 * j];
+            for (int i = 0; i < 4; ++i) for (int j = 0; j < 4; ++j) acc[i][j] += a[i] * b[j];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int i = 0; i < 4; ++i) {
+        const int m = m0 + ty + 8 * i;
+        if (m >= O) continue;
+        for (int j = 0; j < 4; ++j) {
+            const int n = n0 + tx + 16 * j;
+            if (n < N) y[y_off + (long)m * N + n] = acc[i][j];
+        }
+    }
+}
 """#,
         "elementwise": #"""
 // Elementwise kernels on flat float32 buffers: one work-item per element.
@@ -863,6 +917,10 @@ __kernel void patch_merge_backward(__global const float* dy, __global float* dx,
     const int Dp, const int Hp, const int Wp, const int W0, const int W1, const int W2, \
     const int S0, const int S1, const int S2, const int heads, const int index_stride, const int has_mask
 #define MAX_HD 64
+// The forward's inputs, and what the backward kernels read besides them.
+#define ATTN_INPUTS __global const float* qkv, __global const float* pad, __global const float* table, \
+    __global const float* rel_index, __global const float* region
+#define ATTN_SAVED __global const float* dy, __global const float* lse, __global const float* rowdot
 
 // Flat token index (b, d, h, w) read by window slot (bw, n), or −1 in the padding.
 inline long slot_source(const int bw, const int n, const int B, const int D, const int H, const int W,
@@ -893,9 +951,7 @@ inline float score_bias(__global const float* table, __global const float* rel_i
 }
 
 // One work-item per query row (bw, h, i), i fastest. y (B, D, H, W, C); lse (B·nW·heads·N).
-__kernel void window_attention_forward(__global const float* qkv, __global const float* pad,
-                                       __global const float* table, __global const float* rel_index,
-                                       __global const float* region, __global float* y, __global float* lse,
+__kernel void window_attention_forward(ATTN_INPUTS, __global float* y, __global float* lse,
                                        ATTN_ARGS) {
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
@@ -943,10 +999,7 @@ __kernel void window_attention_row_dot(__global const float* y, __global const f
 }
 
 // One work-item per query row (bw, h, i): dq_i = scale Σ_j dS_ij k_j, written into dqkv's q part.
-__kernel void window_attention_backward_q(__global const float* qkv, __global const float* pad,
-                                          __global const float* table, __global const float* rel_index,
-                                          __global const float* region, __global const float* dy,
-                                          __global const float* lse, __global const float* rowdot,
+__kernel void window_attention_backward_q(ATTN_INPUTS, ATTN_SAVED,
                                           __global float* dqkv, ATTN_ARGS) {
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
@@ -973,10 +1026,7 @@ __kernel void window_attention_backward_q(__global const float* qkv, __global co
 
 // One work-item per key slot (bw, h, j): dk_j = Σ_i dS_ij (scale q_i), dv_j = Σ_i P_ij dO_i, written into
 // dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for the pad-bias sum.
-__kernel void window_attention_backward_kv(__global const float* qkv, __global const float* pad,
-                                           __global const float* table, __global const float* rel_index,
-                                           __global const float* region, __global const float* dy,
-                                           __global const float* lse, __global const float* rowdot,
+__kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
                                            __global float* dqkv, __global float* pad_grad, ATTN_ARGS) {
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
@@ -1026,10 +1076,7 @@ __kernel void window_attention_pad_grad(__global const float* pad_grad, __global
 }
 
 // dbias (heads, N·N): Σ over windows of dS_ij. One work-item per (h, i, j); windows in a fixed order.
-__kernel void window_attention_backward_bias(__global const float* qkv, __global const float* pad,
-                                             __global const float* table, __global const float* rel_index,
-                                             __global const float* region, __global const float* dy,
-                                             __global const float* lse, __global const float* rowdot,
+__kernel void window_attention_backward_bias(ATTN_INPUTS, ATTN_SAVED,
                                              __global float* dbias, ATTN_ARGS) {
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long e = get_global_id(0);

@@ -12,6 +12,21 @@ extension OpenCLBackend {
                    [.buffer(x), .int(xOffset), .buffer(col)] + geometryArgs(g) + [.int(d0), .int(nd)])
     }
 
+    public func convForward(input: Tensor, inOffset: Int, geometry g: ConvGeometry, weight: Tensor, outChannels: Int,
+                            out: Tensor, outOffset: Int) throws {
+        switch convAlgorithm {
+        case .im2col:
+            try im2colConvForward(input: input, inOffset: inOffset, geometry: g, weight: weight, outChannels: outChannels,
+                                  out: out, outOffset: outOffset)
+        case .implicitGEMM:
+            // Tiles of 32 output channels × 64 output voxels, one work-group of 128 each (kernels/conv.cl).
+            let groups = (g.outputVolume + 63) / 64 * ((outChannels + 31) / 32)
+            try launch(.conv_forward_implicit, global: groups * 128, local: 128,
+                       [.buffer(input), .int(inOffset), .buffer(weight), .buffer(out), .int(outOffset), .int(outChannels)]
+                       + geometryArgs(g))
+        }
+    }
+
     public func col2im(col: Tensor, geometry g: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int) throws {
         // Input depths this slab touches: [d0·s − p, (d0+nd−1)·s − p + k − 1] clipped to the volume.
         let lo = max(0, d0 * g.stride.d - g.padding.d)

@@ -4,7 +4,7 @@ enum KernelName: String, CaseIterable {
     case reduce_keep_middle, reduce_middle
     case softmax_forward, softmax_backward
     case norm_stats, norm_apply, norm_backward_sums, norm_backward_input, norm_column_param_grads
-    case im2col, col2im
+    case im2col, col2im, conv_forward_implicit
     case max_pool2d_forward, max_pool2d_backward, avg_pool2d_forward, avg_pool2d_backward
     case adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward
     case permute, copy_block
@@ -23,7 +23,7 @@ enum KernelName: String, CaseIterable {
         case .reduce_keep_middle, .reduce_middle: "reduce"
         case .softmax_forward, .softmax_backward: "softmax"
         case .norm_stats, .norm_apply, .norm_backward_sums, .norm_backward_input, .norm_column_param_grads: "norm"
-        case .im2col, .col2im: "conv"
+        case .im2col, .col2im, .conv_forward_implicit: "conv"
         case .max_pool2d_forward, .max_pool2d_backward, .avg_pool2d_forward, .avg_pool2d_backward,
              .adaptive_avg_pool2d_forward, .adaptive_avg_pool2d_backward: "pool"
         case .permute, .copy_block: "layout"

@@ -12,6 +12,8 @@ public final class OpenCLBackend: Backend {
     private var transfers = (uploads: 0, downloads: 0)
     /// Work-group size of the reduction kernels (the WG define).
     let reductionGroupSize: Int
+    /// How `convForward` computes a convolution (`bench ops` measures both on a device).
+    public var convAlgorithm = ConvAlgorithm.im2col
 
     /// - Parameters:
     ///   - index: N of `opencl:N` (see `listOpenCLDevices()`).

@@ -18,6 +18,14 @@ public struct Conv3dOptions: Sendable {
     public init(stride: Int, padding: Int) { self.init(stride: (stride, stride, stride), padding: (padding, padding, padding)) }
 }
 
+/// How the OpenCL backend runs a convolution's forward pass.
+public enum ConvAlgorithm: String, Sendable, CaseIterable {
+    /// im2col into a column buffer, then one CLBlast SGEMM per slab.
+    case im2col
+    /// kernels/conv.cl `conv_forward_implicit`: tiles of the columns gathered into local memory.
+    case implicitGEMM = "implicit-gemm"
+}
+
 /// Column-buffer budget per slab (floats): 32 Mi floats = 128 MiB.
 let convWorkspaceFloats = 1 << 25
 
@@ -43,6 +51,13 @@ extension Backend {
     /// out[outOffset...] (O, Do, Ho, Wo) = W · im2col(in[inOffset...])
     private func forwardCore(_ input: Tensor, _ inOffset: Int, _ g: ConvGeometry, _ weight: Tensor, outChannels: Int,
                              _ out: Tensor, _ outOffset: Int) throws {
+        try convForward(input: input, inOffset: inOffset, geometry: g, weight: weight, outChannels: outChannels,
+                        out: out, outOffset: outOffset)
+    }
+
+    /// out[outOffset...] = W · im2col(in[inOffset...]), a column slab at a time (every backend's default).
+    public func im2colConvForward(input: Tensor, inOffset: Int, geometry g: ConvGeometry, weight: Tensor,
+                                  outChannels: Int, out: Tensor, outOffset: Int) throws {
         let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
         try slabs(g) { d0, nd, col in
             try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, col: col)
