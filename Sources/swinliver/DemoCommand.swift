@@ -19,7 +19,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Sub-volume size.") var roi = "64,64,32"
     @Option(help: "Resampling spacing in mm.") var spacing = "4.0"
     @Option(name: .customLong("pretrain-epochs")) var pretrainEpochs = 2
-    @Option(help: "Fine-tuning epochs per variant.") var epochs = 12
+    @Option(help: "Fine-tuning epochs per variant.") var epochs = 10
     @Option(help: "Sub-volumes per fine-tuning step.") var batch = 2
     @Option(help: "Peak fine-tuning learning rate.") var lr = 1e-3
     @Option(help: "Folder of real CT scans with liver masks (the project's shared data).") var real = "../shared/data/real"
