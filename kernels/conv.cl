@@ -65,8 +65,8 @@ __kernel void col2im(__global const float* col, __global float* dx, const int dx
 #define IG_TM 32
 #define IG_TN 64
 #define IG_TK 16
-__kernel __attribute__((reqd_work_group_size(128, 1, 1)))
-void conv_forward_implicit(__global const float* x, const int x_off, __global const float* w, __global float* y,
+// Launched with work-groups of exactly 128 (the tile loops assume it).
+__kernel void conv_forward_implicit(__global const float* x, const int x_off, __global const float* w, __global float* y,
                            const int y_off, const int O, GEOMETRY_ARGS) {
     const int N = Do * Ho * Wo, KV = KD * KH * KW, K = C * KV;
     const int groupsN = (N + IG_TN - 1) / IG_TN;
