@@ -28,7 +28,8 @@ struct AblateCommand: ParsableCommand {
         let backend = try common.device.backend()
         let out = URL(fileURLWithPath: common.out)
         let cases = try common.cases().filter { $0.label != nil }
-        let split = try Split.load(or: out.appendingPathComponent("split.json"), patients: cases.map(\.patient), seed: common.seed)
+        let split = try Split.load(or: out.appendingPathComponent("split.json"), patients: cases.map(\.patient),
+                                   strata: Split.strata(of: cases), seed: common.seed)
         let train = cases.filter { split.trainPatients.contains($0.patient) }
         let heldOut = cases.filter { split.validationPatients.contains($0.patient) }
         var results: [VariantResult] = []

@@ -40,7 +40,8 @@ struct DemoCommand: ParsableCommand {
         }
         print(String(format: "cohort: %d synthetic cases in %@ (%.0f s)", cases, data.path, Date().timeIntervalSince(start)))
         let all = try Dataset.cases(at: data)
-        let split = try Split.load(or: out.appendingPathComponent("split.json"), patients: all.map(\.patient), seed: seed)
+        let split = try Split.load(or: out.appendingPathComponent("split.json"), patients: all.map(\.patient), strata: Split.strata(of: all),
+                                   seed: seed)
         let train = all.filter { split.trainPatients.contains($0.patient) }
         let heldOut = all.filter { split.validationPatients.contains($0.patient) }
 

@@ -24,6 +24,19 @@ final class SyntheticTests: XCTestCase {
         }
     }
 
+    /// Every type is visible in this portal-venous phase: the tumour's median HU lies clearly below the
+    /// liver's (HCC washes out; ICC and CRLM are hypo-attenuating), as a radiologist would segment it.
+    func testTumoursAreHypoAttenuatingAgainstTheLiver() {
+        let generator = SyntheticCT(inPlaneVoxels: (64, 52))
+        func median(_ v: [Float]) -> Float { v.sorted()[v.count / 2] }
+        for i in 0..<9 {
+            let s = generator.make(seed: 11, index: i)
+            let pairs = zip(s.image.values, s.label.values)
+            let liver = median(pairs.filter { $0.1 == 1 }.map(\.0)), tumour = median(pairs.filter { $0.1 == 2 }.map(\.0))
+            XCTAssertLessThan(tumour, liver - 8, "case \(i) (\(s.tumourType.rawValue)): tumour \(tumour) HU vs liver \(liver) HU")
+        }
+    }
+
     func testCohortOnDiskWithManifest() throws {
         let dir = try temporaryFolder("synth")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -79,6 +79,26 @@ final class TrainingDataTests: XCTestCase {
         XCTAssertThrowsError(try Split.load(or: file, patients: patients + ["new"], seed: 5))
     }
 
+    /// A stratified split keeps each group's share on both sides (of 6 / 5 / 5 patients, 1 or 2 of each
+    /// held out, 5 in all), is seeded, and a plain split still works when no patient has a group.
+    func testStratifiedSplitKeepsEveryGroupOnBothSides() {
+        let patients = (0..<16).map { String(format: "P%03d", $0) }
+        let strata = Dictionary(uniqueKeysWithValues: patients.enumerated().map { ($1, ["HCC", "ICC", "CRLM"][$0 % 3]) })
+        for seed in UInt64(0)..<20 {
+            let s = Split.make(patients: patients, strata: strata, seed: seed)
+            XCTAssertEqual(s.trainPatients.count, 11)
+            XCTAssertEqual(Set(s.trainPatients + s.validationPatients), Set(patients))
+            XCTAssertTrue(Set(s.trainPatients).isDisjoint(with: s.validationPatients))
+            for group in ["HCC", "ICC", "CRLM"] {
+                let held = s.validationPatients.filter { strata[$0] == group }.count
+                XCTAssertTrue((1...2).contains(held), "seed \(seed): \(held) \(group) patients held out")
+            }
+            XCTAssertEqual(Split.make(patients: patients, strata: strata, seed: seed), s)
+        }
+        XCTAssertNotEqual(Split.make(patients: patients, strata: strata, seed: 1), Split.make(patients: patients, strata: strata, seed: 2))
+        XCTAssertEqual(Split.make(patients: patients, seed: 3).validationPatients.count, 5)
+    }
+
     func testLoaderIsReproducibleAndOrdered() throws {
         let dir = try temporaryFolder("loader")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -29,7 +29,7 @@ public final class FineTuner {
             throw TrainingError(directory.path, "fine-tuning needs at least 2 labeled cases, found \(labeled.count)")
         }
         self.cases = labeled
-        split = try Split.load(or: directory.appendingPathComponent("split.json"), patients: labeled.map(\.patient),
+        split = try Split.load(or: directory.appendingPathComponent("split.json"), patients: labeled.map(\.patient), strata: Split.strata(of: labeled),
                                trainFraction: options.trainFraction, seed: options.seed)
         var config = SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: options.featureSize)
         config.normalize = true

@@ -16,7 +16,8 @@ public struct SyntheticCase: Sendable {
 
 /// A deterministic generator of abdominal CT phantoms: body outline, subcutaneous fat, muscle wall,
 /// spine, kidneys, aorta / IVC, a liver of varied shape with portal vessels, and tumours whose looks
-/// differ by type (HCC: mostly single, round, enhancing capsule; ICC: hypo-attenuating, lobulated,
+/// differ by type (HCC: mostly single, round, washed out below the liver in this portal-venous phase
+/// (LI-RADS "washout"), enhancing capsule; ICC: hypo-attenuating, lobulated,
 /// irregular margin, thin peripheral rim; CRLM: several, target-like with a necrotic centre). Sizes and HU
 /// ranges of the types overlap, so no single cue separates them. Spacing is anisotropic, as in real scans.
 public struct SyntheticCT: Sendable {
@@ -82,7 +83,7 @@ public struct SyntheticCT: Sendable {
             }
             tumours.append((c, radius, lobes))
         }
-        let hccCore = rng.uniform(-30, 0), hccRim = rng.uniform(15, 45)
+        let hccCore = rng.uniform(-45, -20), hccRim = rng.uniform(15, 45)
         let iccCore = rng.uniform(-55, -20), iccRim = rng.uniform(-5, 20)
         let crlmRing = rng.uniform(-45, -15), crlmNecrosis = rng.uniform(-80, -45)
         let kidneyHU = rng.uniform(150, 200) * enhancement, vesselHU = rng.uniform(150, 190) * enhancement

@@ -89,21 +89,42 @@ public enum Dataset {
 }
 
 /// A seeded split by patient (no patient on both sides), written to a file and reused when it exists.
+/// With strata (patient → group, e.g. the tumour type) the split is proportional within each group, as
+/// scikit-learn's `train_test_split(stratify=)`: a small cohort keeps every type on both sides.
 public struct Split: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var trainPatients: [String]
     public var validationPatients: [String]
 
-    public static func make(patients: [String], trainFraction: Double = 0.7, seed: UInt64) -> Split {
-        var ids = Array(Set(patients)).sorted()
+    /// Patients are shuffled (seeded) within their stratum, the strata laid end to end in name order, and
+    /// the validation patients taken at evenly spaced positions of that list (systematic sampling), so each
+    /// stratum gives its share; patients missing from `strata` form one stratum of their own.
+    public static func make(patients: [String], strata: [String: String] = [:], trainFraction: Double = 0.7,
+                            seed: UInt64) -> Split {
+        let ids = Array(Set(patients)).sorted()
         var rng = SampleRandom(seed: seed)
-        for i in stride(from: ids.count - 1, to: 0, by: -1) { ids.swapAt(i, rng.below(i + 1)) }
+        var ordered: [String] = []
+        for group in Set(ids.map { strata[$0] ?? "" }).sorted() {
+            var members = ids.filter { (strata[$0] ?? "") == group }
+            for i in stride(from: members.count - 1, to: 0, by: -1) { members.swapAt(i, rng.below(i + 1)) }
+            ordered += members
+        }
         let n = min(max(1, Int((Double(ids.count) * trainFraction).rounded())), max(ids.count - 1, 1))
-        return Split(seed: seed, trainPatients: Array(ids[..<n]).sorted(), validationPatients: Array(ids[n...]).sorted())
+        let validationCount = ids.count - n
+        let picked = Set((0..<validationCount).map { (2 * $0 + 1) * ids.count / (2 * validationCount) })
+        let validation = ordered.indices.filter { picked.contains($0) }.map { ordered[$0] }
+        let train = ordered.indices.filter { !picked.contains($0) }.map { ordered[$0] }
+        return Split(seed: seed, trainPatients: train.sorted(), validationPatients: validation.sorted())
+    }
+
+    /// Patient → tumour type for the cases that have one (the strata of `make`).
+    public static func strata(of cases: [CaseEntry]) -> [String: String] {
+        Dictionary(cases.compactMap { c in c.tumourType.map { (c.patient, $0.rawValue) } }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Reads `file` when it exists (and covers these patients), else makes the split and writes it.
-    public static func load(or file: URL, patients: [String], trainFraction: Double = 0.7, seed: UInt64) throws -> Split {
+    public static func load(or file: URL, patients: [String], strata: [String: String] = [:], trainFraction: Double = 0.7,
+                            seed: UInt64) throws -> Split {
         if let data = try? Data(contentsOf: file) {
             let s = try JSONDecoder().decode(Split.self, from: data)
             guard Set(s.trainPatients + s.validationPatients) == Set(patients) else {
@@ -111,7 +132,7 @@ public struct Split: Codable, Equatable, Sendable {
             }
             return s
         }
-        let s = make(patients: patients, trainFraction: trainFraction, seed: seed)
+        let s = make(patients: patients, strata: strata, trainFraction: trainFraction, seed: seed)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
