@@ -314,5 +314,8 @@ public struct DiceCEOptions: Sendable, Equatable, Codable {
     public var smoothDr: Float = 1e-5
     public var lambdaDice: Float = 1
     public var lambdaCE: Float = 1
+    /// MONAI `DiceLoss(batch=True)` (nnU-Net's batch Dice): each class's intersection and sums are taken over
+    /// the whole batch before the ratio, so a sub-volume without tumour does not add a Dice term of its own.
+    public var batch = false
     public init() {}
 }

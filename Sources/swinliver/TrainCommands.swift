@@ -94,6 +94,8 @@ struct TrainCommand: ParsableCommand {
     var intensityProbability = 0.1
     @Option(name: .customLong("class-ratios"), help: "Crop centres by class, e.g. 1,1,2 (background, liver, tumour; MONAI RandCropByLabelClassesd) instead of pos/neg.")
     var classRatios: String?
+    @Flag(name: .customLong("batch-dice"), help: "Dice over the whole batch per class (MONAI DiceCELoss(batch=True), nnU-Net) instead of per sub-volume.")
+    var batchDice = false
 
     func options() throws -> FineTuneOptions {
         var o = FineTuneOptions()
@@ -102,6 +104,7 @@ struct TrainCommand: ParsableCommand {
         o.warmupFraction = common.warmup; o.spacing = try doubleTriple(common.spacing, "--spacing"); o.seed = common.seed
         o.checkpointEvery = common.checkpointEvery; o.maxSteps = common.maxSteps; o.validateEvery = validateEvery
         o.trainFraction = trainFraction; o.overlap = overlap; o.initEncoder = initEncoder
+        o.batchDice = batchDice ? true : nil
         o.flipProbability = flipProbability; o.rotate90Probability = rotateProbability
         o.zoomProbability = zoomProbability; o.intensityProbability = intensityProbability
         if let classRatios {

@@ -167,6 +167,13 @@ let opCases: [OpCase] = [
         let labels = try t.backend.upload((0..<40).map { Float(($0 * 7 + $0 / 5) % 3) }, shape: Shape(2, 1, 4, 5), name: "labels")
         return try t.diceCELoss(v[0], labels: labels).loss
     },
+    OpCase("diceCE loss, batch Dice, a class absent from one sample", [InputSpec(2, 3, 4, 5)]) { t, v in
+        var options = DiceCEOptions()
+        options.batch = true
+        let ids: [Float] = (0..<40).map { (i: Int) -> Float in Float(i < 20 ? i % 2 : (i * 7 + i / 5) % 3) }
+        let labels = try t.backend.upload(ids, shape: Shape(2, 1, 4, 5), name: "labels")
+        return try t.diceCELoss(v[0], labels: labels, options: options).loss
+    },
     OpCase("windowPartition shifted, padded", [InputSpec(2, 5, 6, 9, 3)]) { t, v in
         try t.windowPartition(v[0], WindowGeometry(batch: 2, size: [5, 6, 9], channels: 3, window: [3, 3, 4], shift: [1, 1, 2]))
     },

@@ -28,6 +28,39 @@ final class DiceCEReferenceTests: XCTestCase {
         }
     }
 
+    /// MONAI DiceLoss(batch=True) sums over the batch before the ratio, so a batch of B sub-volumes gives the
+    /// loss and gradient that the per-sample loss gives for one sample holding all B side by side.
+    func testBatchDiceEqualsOneSampleHoldingTheWholeBatch() throws {
+        var rng = TestRandom(seed: 9)
+        let (B, C, S) = (3, 3, 40)
+        let x = rng.normals(B * C * S)
+        let y: [Float] = (0..<(B * S)).map { (i: Int) -> Float in Float(i < S ? i % 2 : (i * 5 + i / 7) % 3) }   // sample 0: no class 2
+        // (B, C, S) → (1, C, B·S): channel-major, samples laid along the spatial axis.
+        func joinedIndex(_ b: Int, _ c: Int, _ s: Int) -> Int { (c * B + b) * S + s }
+        func batchIndex(_ b: Int, _ c: Int, _ s: Int) -> Int { (b * C + c) * S + s }
+        var joined = [Float](repeating: 0, count: x.count)
+        for b in 0..<B { for c in 0..<C { for s in 0..<S { joined[joinedIndex(b, c, s)] = x[batchIndex(b, c, s)] } } }
+        var batch = DiceCEOptions()
+        batch.batch = true
+        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+            func run(_ values: [Float], _ shape: Shape, _ labelShape: Shape, _ o: DiceCEOptions) throws -> ([Float], [Float]) {
+                let tape = Tape(backend: b)
+                let logits = tape.input(try b.upload(values, shape: shape, name: "logits"), requiresGrad: true)
+                let (loss, parts) = try tape.diceCELoss(logits, labels: try b.upload(y, shape: labelShape, name: "labels"), options: o)
+                try tape.backward(loss)
+                return (try b.download(parts), try b.download(logits.grad!))
+            }
+            let (parts, grad) = try run(x, Shape(B, C, S), Shape(B, 1, S), batch)
+            let (want, wantGrad) = try run(joined, Shape(1, C, B * S), Shape(1, 1, B * S), DiceCEOptions())
+            assertClose(parts, want, rel: 1e-5, "batch Dice loss parts on \(b.deviceName)")
+            var regrouped = [Float](repeating: 0, count: x.count)
+            for i in 0..<B { for c in 0..<C { for s in 0..<S { regrouped[batchIndex(i, c, s)] = wantGrad[joinedIndex(i, c, s)] } } }
+            assertClose(grad, regrouped, rel: 1e-4, "batch Dice gradient on \(b.deviceName)")
+            let (perSample, _) = try run(x, Shape(B, C, S), Shape(B, 1, S), DiceCEOptions())
+            XCTAssertGreaterThan(abs(perSample[1] - parts[1]), 1e-3, "per-sample Dice differs when a class is missing from a sample")
+        }
+    }
+
     func testLabelShapeIsChecked() throws {
         let b = CPUBackend()
         XCTAssertThrowsError(try b.diceCELoss(logits: try b.zeros(Shape(1, 3, 4, 4, 4), name: "logits"),

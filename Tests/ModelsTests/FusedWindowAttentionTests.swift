@@ -41,4 +41,25 @@ final class FusedWindowAttentionTests: XCTestCase {
             }
         }
     }
+
+    /// The OpenCL kernels hold a head's row in registers (64 floats at most) and refuse a wider head by
+    /// name; the CPU reference has no such bound.
+    func testHeadDimensionBoundIsOpenCLOnly() throws {
+        let dim = 66, size = [2, 2, 2], window = [2, 2, 2]
+        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+            var ini = Initializer(seed: 1)
+            let attn = try WindowAttention(dim: dim, heads: 1, window: window, qkvBias: true, backend: b, initializer: &ini)
+            let g = WindowGeometry(batch: 1, size: size, channels: dim, window: window, shift: [0, 0, 0])
+            var rng = TestRandom(seed: 2)
+            let tape = Tape(backend: b)
+            let x = tape.input(try b.upload(rng.normals(8 * dim), shape: Shape([1] + size + [dim]), name: "x"), requiresGrad: false)
+            if b is CPUBackend {
+                XCTAssertNoThrow(try attn(tokens: x, geometry: g, tape: tape))
+            } else {
+                XCTAssertThrowsError(try attn(tokens: x, geometry: g, tape: tape)) { error in
+                    XCTAssertTrue("\(error)".contains("head dimension 66"), "\(error)")
+                }
+            }
+        }
+    }
 }

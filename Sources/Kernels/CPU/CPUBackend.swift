@@ -49,6 +49,8 @@ public final class CPUBackend: Backend {
     public var deviceName: String { "cpu" }
     private let pool = HostPool()
     public var memory: MemoryStats { pool.stats }
+    /// Cores that `gemm` splits large products across.
+    let cores = ProcessInfo.processInfo.activeProcessorCount
 
     /// OpenBLAS is set to one thread: its idle workers spin in sched_yield between calls, taking the
     /// cores from the backend's own threads; `gemm` splits large products across the cores instead.

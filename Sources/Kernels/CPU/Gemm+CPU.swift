@@ -12,7 +12,6 @@ extension CPUBackend {
     public func gemm(_ g: GemmArgs, a: Tensor, b: Tensor, c: Tensor) throws {
         let ap = try ptr(a, "gemm"), bp = try ptr(b, "gemm"), cp = try ptr(c, "gemm")
         guard g.m > 0, g.n > 0 else { return }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
         for i in 0..<g.batch {
             let (A, B, C) = (ap + g.aOffset + i * g.strideA, bp + g.bOffset + i * g.strideB, cp + g.cOffset + i * g.strideC)
             if g.k == 0 {

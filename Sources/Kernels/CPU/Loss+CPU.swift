@@ -18,7 +18,6 @@ extension CPUBackend {
                 ce += Double(log(sum) + m - lp[base + Int(yp[b * S + s]) * S])
             }
         }
-        var dice: Double = 0
         for b in 0..<B {
             for c in 0..<C {
                 var i: Double = 0, p: Double = 0, g: Double = 0
@@ -28,10 +27,15 @@ extension CPUBackend {
                 }
                 let k = 3 * (b * C + c)
                 sp[k] = Float(i); sp[k + 1] = Float(p); sp[k + 2] = Float(g)
-                dice += 1 - (2 * i + Double(o.smoothNr)) / (p + g + Double(o.smoothDr))
             }
         }
-        let d = dice / Double(B * C), c = ce / Double(B * S)
+        let terms = o.batch ? C : B * C
+        var dice: Double = 0
+        for k in 0..<terms {
+            let (num, den) = diceTerms(sp, b: k / C, c: k % C, B: B, C: C, o)
+            dice += Double(1 - num / den)
+        }
+        let d = dice / Double(terms), c = ce / Double(B * S)
         out[0] = Float(Double(o.lambdaDice) * d + Double(o.lambdaCE) * c)
         out[1] = Float(d)
         out[2] = Float(c)
@@ -42,15 +46,14 @@ extension CPUBackend {
         let (B, C, S) = (dims.outer, dims.mid, dims.inner)
         let pp = try ptr(probs, "diceCEBackward"), yp = try ptr(labels, "diceCEBackward")
         let sp = try ptr(sums, "diceCEBackward"), gp = try ptr(upstream, "diceCEBackward"), dp = try ptr(dlogits, "diceCEBackward")
-        let wd = o.lambdaDice / Float(B * C), wc = o.lambdaCE / Float(B * S), g = gp[0]
+        let wd = o.lambdaDice / Float(o.batch ? C : B * C), wc = o.lambdaCE / Float(B * S), g = gp[0]
         var dps = [Float](repeating: 0, count: C)
         for b in 0..<B {
             for s in 0..<S {
                 let base = b * C * S + s, t = Int(yp[b * S + s])
                 var dot: Float = 0
                 for c in 0..<C {
-                    let k = 3 * (b * C + c)
-                    let num = 2 * sp[k] + o.smoothNr, den = sp[k + 1] + sp[k + 2] + o.smoothDr
+                    let (num, den) = diceTerms(sp, b: b, c: c, B: B, C: C, o)
                     let y: Float = c == t ? 1 : 0
                     dps[c] = -wd * (2 * y * den - num) / (den * den)
                     dot += dps[c] * pp[base + c * S]
@@ -62,6 +65,19 @@ extension CPUBackend {
             }
         }
     }
+}
+
+/// 2I + nr and P + G + dr of class c's Dice from the per-(b, c) sums: sample b's own, or summed over the
+/// batch with `batch` (kernels/loss.cl dice_terms).
+private func diceTerms(_ sums: UnsafeMutablePointer<Float>, b: Int, c: Int, B: Int, C: Int, _ o: DiceCEOptions)
+    -> (num: Float, den: Float)
+{
+    var i: Float = 0, p: Float = 0, g: Float = 0
+    for k in o.batch ? 0..<B : b..<(b + 1) {
+        let j = 3 * (k * C + c)
+        i += sums[j]; p += sums[j + 1]; g += sums[j + 2]
+    }
+    return (2 * i + o.smoothNr, p + g + o.smoothDr)
 }
 
 // Row losses: references for kernels/loss.cl cross_entropy_rows*, row_l2_normalize*.

@@ -301,7 +301,7 @@ __kernel void copy_block(__global const float* src, const int src_off, const int
 """#,
         "loss": #"""
 // MONAI DiceCELoss(to_onehot_y=True, softmax=True): softmax over channels, Dice per (batch, class)
-// with smooth_nr / smooth_dr, mean cross-entropy over voxels; forward and backward.
+// (or per class over the batch, batch=True) with smooth_nr / smooth_dr, mean cross-entropy over voxels; forward and backward.
 // CPU reference: Sources/Kernels/CPU/Loss+CPU.swift. Logits (B, C, S); labels (B, S) class ids as floats.
 
 #ifndef WG
@@ -346,15 +346,33 @@ __kernel void dice_sums(__global const float* probs, __global const float* label
     if (t == 0) { sums[3 * bc] = a[0]; sums[3 * bc + 1] = p[0]; sums[3 * bc + 2] = g[0]; }
 }
 
-// loss[0] = λd·mean_bc(1 − (2I + nr)/(G + P + dr)) + λc·ce_sum/(B·S); loss[1] = dice part; loss[2] = CE part.
+// Numerator 2I + nr and denominator P + G + dr of class c's Dice: sample b's own sums, or (batch_dice,
+// MONAI DiceLoss(batch=True)) the sums over the whole batch.
+inline float2 dice_terms(__global const float* sums, const int b, const int c, const int B, const int C,
+                         const int batch_dice, const float nr, const float dr) {
+    float i = 0.0f, p = 0.0f, g = 0.0f;
+    const int first = batch_dice ? 0 : b, last = batch_dice ? B : b + 1;
+    for (int k = first; k < last; ++k) {
+        const int j = 3 * (k * C + c);
+        i += sums[j]; p += sums[j + 1]; g += sums[j + 2];
+    }
+    return (float2)(2.0f * i + nr, p + g + dr);
+}
+
+// loss[0] = λd·mean(1 − (2I + nr)/(G + P + dr)) + λc·ce_sum/(B·S), the mean over (b, c), or over c with
+// batch_dice; loss[1] = dice part; loss[2] = CE part.
 __kernel void dice_ce_finalize(__global const float* sums, __global const float* ce_sum, __global float* loss,
-                               const int BC, const int BS, const float nr, const float dr,
-                               const float lambda_dice, const float lambda_ce) {
+                               const int B, const int C, const int S, const int batch_dice, const float nr,
+                               const float dr, const float lambda_dice, const float lambda_ce) {
     if (get_global_id(0) != 0) return;
+    const int terms = batch_dice ? C : B * C;
     float d = 0.0f;
-    for (int k = 0; k < BC; ++k) d += 1.0f - (2.0f * sums[3 * k] + nr) / (sums[3 * k + 1] + sums[3 * k + 2] + dr);
-    d /= (float)BC;
-    const float ce = ce_sum[0] / (float)BS;
+    for (int k = 0; k < terms; ++k) {
+        const float2 t = dice_terms(sums, k / C, k % C, B, C, batch_dice, nr, dr);
+        d += 1.0f - t.x / t.y;
+    }
+    d /= (float)terms;
+    const float ce = ce_sum[0] / (float)(B * S);
     loss[0] = lambda_dice * d + lambda_ce * ce;
     loss[1] = d;
     loss[2] = ce;
@@ -363,20 +381,19 @@ __kernel void dice_ce_finalize(__global const float* sums, __global const float*
 // dlogits (B, C, S) = g · [softmax-Jacobian(dDice/dp) + λc·(p − y)/(B·S)], g = upstream[0].
 __kernel void dice_ce_backward(__global const float* probs, __global const float* labels, __global const float* sums,
                                __global const float* upstream, __global float* dlogits, const int B, const int C,
-                               const int S, const float nr, const float dr, const float lambda_dice,
-                               const float lambda_ce) {
+                               const int S, const int batch_dice, const float nr, const float dr,
+                               const float lambda_dice, const float lambda_ce) {
     const int i = get_global_id(0);
     if (i >= B * S) return;
     const int b = i / S, s = i % S;
     const long base = (long)b * C * S + s;
     const int t = (int)labels[i];
-    const float wd = lambda_dice / (float)(B * C), wc = lambda_ce / (float)(B * S), g = upstream[0];
+    const float wd = lambda_dice / (float)(batch_dice ? C : B * C), wc = lambda_ce / (float)(B * S), g = upstream[0];
     float dot = 0.0f;
     for (int c = 0; c < C; ++c) {
-        const int k = b * C + c;
-        const float num = 2.0f * sums[3 * k] + nr, den = sums[3 * k + 1] + sums[3 * k + 2] + dr;
+        const float2 nd = dice_terms(sums, b, c, B, C, batch_dice, nr, dr);
         const float y = c == t ? 1.0f : 0.0f;
-        const float dp = -wd * (2.0f * y * den - num) / (den * den);
+        const float dp = -wd * (2.0f * y * nd.y - nd.x) / (nd.y * nd.y);
         dlogits[base + (long)c * S] = dp;
         dot += dp * probs[base + (long)c * S];
     }

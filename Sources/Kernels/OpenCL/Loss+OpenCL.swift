@@ -11,15 +11,15 @@ extension OpenCLBackend {
         let ceSum = try allocate(Shape(1), name: "cross-entropy sum")
         try reduceSum(x: ce, dims: Dims3(1, 1, B * S), keep: .middle, y: ceSum)
         try launch(.dice_ce_finalize, global: 1,
-                   [.buffer(sums), .buffer(ceSum), .buffer(loss), .int(B * C), .int(B * S), .float(o.smoothNr),
-                    .float(o.smoothDr), .float(o.lambdaDice), .float(o.lambdaCE)])
+                   [.buffer(sums), .buffer(ceSum), .buffer(loss), .int(B), .int(C), .int(S), .int(o.batch ? 1 : 0),
+                    .float(o.smoothNr), .float(o.smoothDr), .float(o.lambdaDice), .float(o.lambdaCE)])
     }
 
     public func diceCEBackward(probs: Tensor, labels: Tensor, sums: Tensor, upstream: Tensor, dims: Dims3,
                                options o: DiceCEOptions, dlogits: Tensor) throws {
         try launch(.dice_ce_backward, global: dims.outer * dims.inner,
                    [.buffer(probs), .buffer(labels), .buffer(sums), .buffer(upstream), .buffer(dlogits),
-                    .int(dims.outer), .int(dims.mid), .int(dims.inner), .float(o.smoothNr), .float(o.smoothDr),
+                    .int(dims.outer), .int(dims.mid), .int(dims.inner), .int(o.batch ? 1 : 0), .float(o.smoothNr), .float(o.smoothDr),
                     .float(o.lambdaDice), .float(o.lambdaCE)])
     }
 }

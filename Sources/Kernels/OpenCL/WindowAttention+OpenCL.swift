@@ -11,13 +11,20 @@ extension OpenCLBackend {
         [.buffer(a.qkv), .buffer(a.padBias), .buffer(a.table), .buffer(a.relIndex), .buffer(a.region ?? a.relIndex)]
     }
 
+    private func checkHeadDim(_ a: WindowAttentionInputs, _ op: String) throws {
+        try Check.that(a.headDim <= WindowAttentionInputs.maxHeadDim, op,
+                       "head dimension \(a.headDim) exceeds the kernels' \(WindowAttentionInputs.maxHeadDim)")
+    }
+
     public func windowAttentionForward(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor) throws {
+        try checkHeadDim(a, "window_attention_forward")
         try launch(.window_attention_forward, global: a.rows,
                    attentionBuffers(a) + [.buffer(y), .buffer(lse)] + attentionArgs(a))
     }
 
     public func windowAttentionBackward(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor, dy: Tensor, dqkv: Tensor,
                                         dPadBias: Tensor, dBiasPerHead: Tensor) throws {
+        try checkHeadDim(a, "window_attention_backward")
         let rowDot = try allocate(Shape(a.rows), name: "window attention dO·O")
         try launch(.window_attention_row_dot, global: a.rows, [.buffer(y), .buffer(dy), .buffer(rowDot)] + attentionArgs(a))
         let saved: [Arg] = [.buffer(dy), .buffer(lse), .buffer(rowDot)]

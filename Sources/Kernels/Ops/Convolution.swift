@@ -2,7 +2,7 @@
 //
 // All three share three cores on one sample, with `g` the geometry of a *forward convolution*
 // from an input with g.channels channels to an output with `outChannels`:
-//   forwardCore:        out  (O, Do·Ho·Wo)  = W (O, C·K) · im2col(in)
+//   convForward:        out  (O, Do·Ho·Wo)  = W (O, C·K) · im2col(in)   (or implicit GEMM)
 //   backwardDataCore:   dIn  (C, D, H, W)  += col2im(Wᵀ · dOut)
 //   backwardWeightCore: dW   (O, C·K)      += dOut · im2col(in)ᵀ
 // A transposed convolution is the same pair read backwards (its forward is backwardDataCore).
@@ -46,13 +46,6 @@ extension Backend {
             try body(d0, n, col)
             d0 += n
         }
-    }
-
-    /// out[outOffset...] (O, Do, Ho, Wo) = W · im2col(in[inOffset...])
-    private func forwardCore(_ input: Tensor, _ inOffset: Int, _ g: ConvGeometry, _ weight: Tensor, outChannels: Int,
-                             _ out: Tensor, _ outOffset: Int) throws {
-        try convForward(input: input, inOffset: inOffset, geometry: g, weight: weight, outChannels: outChannels,
-                        out: out, outOffset: outOffset)
     }
 
     /// out[outOffset...] = W · im2col(in[inOffset...]), a column slab at a time (every backend's default).
@@ -117,7 +110,8 @@ extension Backend {
         let od = g.output
         let y = try allocate(Shape(n, o, od.d, od.h, od.w), name: "conv3d output")
         for i in 0..<n {
-            try forwardCore(x, i * g.channels * g.inputVolume, g, weight, outChannels: o, y, i * o * g.outputVolume)
+            try convForward(input: x, inOffset: i * g.channels * g.inputVolume, geometry: g, weight: weight, outChannels: o,
+                            out: y, outOffset: i * o * g.outputVolume)
         }
         if let bias {
             try Check.shape(bias, Shape(o), "conv3d")
@@ -214,7 +208,7 @@ extension Backend {
         let dw = try zeros(weight.shape, name: "convTranspose3d dW")
         for i in 0..<n {
             let xOff = i * cin * g.outputVolume, yOff = i * g.channels * g.inputVolume
-            try forwardCore(dy, yOff, g, weight, outChannels: cin, dx, xOff)
+            try convForward(input: dy, inOffset: yOff, geometry: g, weight: weight, outChannels: cin, out: dx, outOffset: xOff)
             try backwardWeightCore(dy, yOff, x, xOff, g, outChannels: cin, dw)
         }
         return (dx, dw, try addBiasBackward(dy: dy, axis: 1))

@@ -6,7 +6,7 @@ import SeededRandom
 import Volumes
 
 /// Everything that defines a pretraining run (stored in its checkpoints and `options.json`).
-public struct PretrainOptions: Codable, Equatable, Sendable {
+public struct PretrainOptions: RunOptions, Equatable, Sendable {
     public var featureSize = 48
     public var roi = [96, 96, 96]
     /// Sub-volumes per step (each gives two views, so the network sees twice as many).
@@ -28,12 +28,6 @@ public struct PretrainOptions: Codable, Equatable, Sendable {
     public var maxSteps: Int?
 
     public init() {}
-
-    public func json() throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return String(decoding: try e.encode(self), as: UTF8.self)
-    }
 }
 
 /// Self-supervised pretraining on CT volumes (labels, where present, are not used): random
@@ -101,7 +95,6 @@ public final class Pretrainer {
             try writeEncoder()
             return checkpointURL
         })
-        try writeEncoder()
     }
 
     func writeEncoder() throws {

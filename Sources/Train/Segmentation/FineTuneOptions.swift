@@ -3,7 +3,7 @@ import Volumes
 
 /// Everything that defines a fine-tuning run; stored in its checkpoints (a resume with other options is
 /// refused) and in `options.json`. Defaults follow MONAI's Swin UNETR BTCV recipe and the paper.
-public struct FineTuneOptions: Codable, Equatable, Sendable {
+public struct FineTuneOptions: RunOptions, Equatable, Sendable {
     public var featureSize = 48
     public var roi = [96, 96, 96]
     /// Patches per step; RandCropByPosNegLabel draws `samplesPerVolume` patches from each case.
@@ -12,6 +12,9 @@ public struct FineTuneOptions: Codable, Equatable, Sendable {
     public var positive = 1.0, negative = 1.0
     /// RandCropByLabelClasses ratios (background, liver, tumour) instead of pos/neg sampling when set.
     public var classRatios: [Double]?
+    /// Dice over the whole batch per class (MONAI `DiceCELoss(batch=True)`, nnU-Net's default) instead of
+    /// per sub-volume; nil (as in runs from before this option) means per sub-volume, MONAI's default.
+    public var batchDice: Bool?
     public var epochs = 100
     public var lr = 1e-4
     public var weightDecay = 1e-5
@@ -43,11 +46,5 @@ public struct FineTuneOptions: Codable, Equatable, Sendable {
         a.scaleProbability = intensityProbability
         a.shiftProbability = intensityProbability
         return a
-    }
-
-    public func json() throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return String(decoding: try e.encode(self), as: UTF8.self)
     }
 }

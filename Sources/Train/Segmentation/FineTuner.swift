@@ -55,6 +55,7 @@ public final class FineTuner {
     public func run(resume: Bool) throws -> ValidationResult? {
         let optimizer = AdamW(hyper: AdamWHyper(lr: Float(options.lr), weightDecay: Float(options.weightDecay)), backend: backend)
         let step = SegmentationStep(model: model, optimizer: optimizer, backend: backend)
+        step.lossOptions.batch = options.batchDice ?? false
         var position = RunPosition()
         let optionsJSON = try options.json()
         if resume {
