@@ -25,7 +25,7 @@ final class SyntheticTests: XCTestCase {
     }
 
     /// Every type is visible in this portal-venous phase: the tumour's median HU lies clearly below the
-    /// liver's (HCC washes out; ICC and CRLM are hypo-attenuating), as a radiologist would segment it.
+    /// liver's, its mean too, a thin capsule included (HCC washes out; ICC and CRLM are hypo-attenuating).
     func testTumoursAreHypoAttenuatingAgainstTheLiver() {
         let generator = SyntheticCT(inPlaneVoxels: (64, 52))
         func median(_ v: [Float]) -> Float { v.sorted()[v.count / 2] }
@@ -34,6 +34,11 @@ final class SyntheticTests: XCTestCase {
             let pairs = zip(s.image.values, s.label.values)
             let liver = median(pairs.filter { $0.1 == 1 }.map(\.0)), tumour = median(pairs.filter { $0.1 == 2 }.map(\.0))
             XCTAssertLessThan(tumour, liver - 8, "case \(i) (\(s.tumourType.rawValue)): tumour \(tumour) HU vs liver \(liver) HU")
+            func mean(_ label: Float) -> Float {
+                let v = pairs.filter { $0.1 == label }.map(\.0)
+                return v.reduce(0, +) / Float(v.count)
+            }
+            XCTAssertLessThan(mean(2), mean(1) - 8, "case \(i) (\(s.tumourType.rawValue)): mean tumour HU, capsule included")
         }
     }
 

@@ -17,7 +17,7 @@ public struct SyntheticCase: Sendable {
 /// A deterministic generator of abdominal CT phantoms: body outline, subcutaneous fat, muscle wall,
 /// spine, kidneys, aorta / IVC, a liver of varied shape with portal vessels, and tumours whose looks
 /// differ by type (HCC: mostly single, round, washed out below the liver in this portal-venous phase
-/// (LI-RADS "washout"), enhancing capsule; ICC: hypo-attenuating, lobulated,
+/// (LI-RADS "washout"), a thin enhancing capsule; ICC: hypo-attenuating, lobulated,
 /// irregular margin, thin peripheral rim; CRLM: several, target-like with a necrotic centre). Sizes and HU
 /// ranges of the types overlap, so no single cue separates them. Spacing is anisotropic, as in real scans.
 public struct SyntheticCT: Sendable {
@@ -83,7 +83,7 @@ public struct SyntheticCT: Sendable {
             }
             tumours.append((c, radius, lobes))
         }
-        let hccCore = rng.uniform(-45, -20), hccRim = rng.uniform(15, 45)
+        let hccCore = rng.uniform(-45, -20), hccRim = rng.uniform(10, 35)
         let iccCore = rng.uniform(-55, -20), iccRim = rng.uniform(-5, 20)
         let crlmRing = rng.uniform(-45, -15), crlmNecrosis = rng.uniform(-80, -45)
         let kidneyHU = rng.uniform(150, 200) * enhancement, vesselHU = rng.uniform(150, 190) * enhancement
@@ -135,7 +135,7 @@ public struct SyntheticCT: Sendable {
                         let d = hypot3(p, t.center) / t.radius
                         switch type {
                         case .hcc:
-                            if d < 1 { l = 2; v = liverHU * enhancement + (d > 0.85 ? hccRim : hccCore + 10 * (1 - d)) }
+                            if d < 1 { l = 2; v = liverHU * enhancement + (d > 0.92 ? hccRim : hccCore + 10 * (1 - d)) }
                         case .crlm:
                             if d < 1 { l = 2; v = liverHU * enhancement + (d < 0.45 ? crlmNecrosis : crlmRing) }
                             else if d < 1.15 { v += 12 }   // faint perilesional halo (target sign)
