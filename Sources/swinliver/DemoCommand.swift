@@ -16,12 +16,14 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Output folder.") var out = "runs/demo"
     @Option(help: "Synthetic cases.") var cases = 16
     @Option(name: .customLong("feature-size")) var featureSize = 12
-    @Option(help: "Sub-volume size.") var roi = "64,64,32"
+    @Option(help: "Sub-volume size (D,H,W: left–right, back–front, foot–head after RAS).") var roi = "64,32,32"
     @Option(help: "Resampling spacing in mm.") var spacing = "4.0"
     @Option(name: .customLong("pretrain-epochs")) var pretrainEpochs = 2
-    @Option(help: "Fine-tuning epochs per variant.") var epochs = 10
+    @Option(help: "Fine-tuning epochs per variant.") var epochs = 20
     @Option(help: "Sub-volumes per fine-tuning step.") var batch = 2
-    @Option(help: "Peak fine-tuning learning rate.") var lr = 1e-3
+    @Option(help: "Peak fine-tuning learning rate.") var lr = 3e-3
+    @Flag(name: .customLong("no-batch-dice"), help: "Dice per sub-volume (MONAI's default) instead of over the batch.")
+    var noBatchDice = false
     @Option(help: "Folder of real CT scans with liver masks (the project's shared data).") var real = "../shared/data/real"
     @Option var seed: UInt64 = 0
     @Flag var quiet = false
@@ -56,23 +58,27 @@ struct DemoCommand: ParsableCommand {
         for (name, encoder) in [("baseline", nil as String?), ("ssl", pre.encoderURL.path)] {
             var f = FineTuneOptions()
             f.featureSize = featureSize; f.roi = size; f.batchSize = batch; f.samplesPerVolume = batch; f.epochs = epochs
-            f.lr = lr; f.spacing = sp; f.seed = seed; f.validateEvery = epochs; f.checkpointEvery = 1000; f.initEncoder = encoder
-            f.classRatios = [1, 1, 2]
+            f.lr = lr; f.spacing = sp; f.seed = seed; f.checkpointEvery = 1000; f.initEncoder = encoder
+            // The held-out cases are scored below on their own grids, so no validation pass inside the run.
+            f.validateEvery = 0
+            f.classRatios = [1, 1, 3]
+            f.batchDice = noBatchDice ? nil : true
             let dir = out.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             try? FileManager.default.removeItem(at: dir.appendingPathComponent("split.json"))
             try FileManager.default.copyItem(at: out.appendingPathComponent("split.json"), to: dir.appendingPathComponent("split.json"))
             let tuner = try FineTuner(options: f, cases: all, directory: dir, backend: backend, quiet: quiet)
             try tuner.run(resume: false)
-            results.append(try segmentAndScore(name: name, weights: dir.appendingPathComponent("best.safetensors"), cases: heldOut,
+            results.append(try segmentAndScore(name: name, weights: dir.appendingPathComponent("final.safetensors"), cases: heldOut,
                                                predictions: dir.appendingPathComponent("predictions"), backend: backend))
             print(String(format: "%@ fine-tuned and evaluated (%.0f s)", name, Date().timeIntervalSince(start)))
         }
         var summary: [String: Any] = ["device": backend.deviceName, "held_out_cases": heldOut.count, "train_cases": train.count,
                                       "settings": ["feature_size": featureSize, "roi": size, "spacing": sp, "pretrain_epochs": pretrainEpochs,
-                                                   "epochs": epochs, "batch": batch, "lr": lr, "cases": cases, "seed": seed]]
+                                                   "epochs": epochs, "batch": batch, "lr": lr, "cases": cases, "seed": seed,
+                                                   "batch_dice": !noBatchDice, "class_ratios": [1, 1, 3]]]
         for r in results { summary[r.name] = r.json }
-        let realScans = try segmentRealScans(weights: out.appendingPathComponent("ssl/best.safetensors"), into: out.appendingPathComponent("real"),
+        let realScans = try segmentRealScans(weights: out.appendingPathComponent("ssl/final.safetensors"), into: out.appendingPathComponent("real"),
                                              backend: backend)
         summary["real_scans"] = realScans
         summary["seconds"] = Date().timeIntervalSince(start)

@@ -12,7 +12,7 @@ struct PreprocessCommand: ParsableCommand {
     @Option(help: "Output image.") var out: String
     @Option(help: "Label mask on the CT's grid.") var label: String?
     @Option(name: .customLong("label-out"), help: "Output label (with --label).") var labelOut: String?
-    @Option(help: "Target spacing in mm, e.g. 1.5,1.5,2.0.") var spacing: String = "1.5,1.5,2.0"
+    @Option(help: "Target spacing in mm, N or D,H,W, e.g. 1.5,1.5,2.0.") var spacing: String = "1.5,1.5,2.0"
     @Option(help: "HU window low,high.") var window: String = "-175,250"
     @Flag(name: .customLong("no-crop"), help: "Skip the foreground crop.") var noCrop = false
 
@@ -21,9 +21,8 @@ struct PreprocessCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sp = spacing.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let sp = try doubleTriple(spacing, "--spacing")
         let w = window.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-        guard sp.count == 3, sp.allSatisfy({ $0 > 0 }) else { throw ValidationError("--spacing needs three positive numbers") }
         guard w.count == 2, w[0] < w[1] else { throw ValidationError("--window needs low,high with low < high") }
         let (image, header) = try NIfTI.read(URL(fileURLWithPath: input))
         let lab = try label.map { path -> Volume in

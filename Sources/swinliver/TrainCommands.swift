@@ -84,7 +84,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var common: RunArguments
     @Option(name: .customLong("init-encoder"), help: "Encoder weights (swinViT.*) from `pretrain`; none = supervised baseline.")
     var initEncoder: String?
-    @Option(name: .customLong("validate-every"), help: "Validate every N epochs (and after the last).") var validateEvery = 10
+    @Option(name: .customLong("validate-every"), help: "Validate every N epochs (and after the last); 0: never (final.safetensors only).") var validateEvery = 10
     @Option(name: .customLong("train-fraction"), help: "Patients in the training split.") var trainFraction = 0.7
     @Option(help: "Sliding-window overlap for validation.") var overlap = 0.5
     @Option(name: .customLong("flip-prob"), help: "RandFlipd probability per axis.") var flipProbability = 0.1

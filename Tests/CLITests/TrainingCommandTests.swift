@@ -79,6 +79,18 @@ final class TrainingCommandTests: XCTestCase {
         XCTAssertFalse(e.keys.contains { $0.hasPrefix("optimizer.") })
         XCTAssertEqual(try e.floats("out.conv.conv.weight"), try f.floats("out.conv.conv.weight"))
         XCTAssertNotNil(e.metadata["config"])
+
+        // Batch Dice and no validation (the demo scores the held-out cases itself): final weights only.
+        let quick = work.appendingPathComponent("quick")
+        r = try runSwinLiver(["train", "--data", data.path, "--out", quick.path, "--epochs", "1", "--batch", "2", "--samples", "1",
+                              "--max-steps", "1", "--validate-every", "0", "--batch-dice"] + Self.model)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: quick.appendingPathComponent("final.safetensors").path))
+        for f in ["best.safetensors", "validation.json"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: quick.appendingPathComponent(f).path), "\(f) without validation")
+        }
+        let options = try String(contentsOf: quick.appendingPathComponent("options.json"), encoding: .utf8)
+        XCTAssertTrue(options.contains("\"batchDice\":true"), options)
     }
 
     func testKilledRunResumesWithTheSameLosses() throws {

@@ -89,7 +89,7 @@ public final class FineTuner {
             return [("loss", parts[0]), ("dice", parts[1]), ("ce", parts[2])]
         }, endOfEpoch: { epoch, position in
             let last = epoch + 1 == options.epochs
-            guard (epoch + 1) % max(options.validateEvery, 1) == 0 || last else { return }
+            guard options.validateEvery > 0, (epoch + 1) % options.validateEvery == 0 || last else { return }
             if validation == nil { validation = try Validation(cases: validationCases, preprocessing: options.preprocessing) }
             let segmenter = VolumeSegmenter(model: model, backend: backend,
                                             window: SlidingWindowOptions(roi: options.roi, overlap: options.overlap))
