@@ -30,6 +30,9 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: "cpu, opencl or opencl:N (default: an OpenCL GPU if there is one, else the CPU backend)")
     var device: String?
 
+    /// RandCropByLabelClasses centres (background : liver : tumour): tumours are a small share of a crop.
+    static let classRatios = [1.0, 1, 3]
+
     func run() throws {
         let start = Date()
         let spec = try device.map { try DeviceSpecifier(parsing: $0) } ?? DeviceSpecifier.preferGPU()
@@ -61,7 +64,7 @@ struct DemoCommand: ParsableCommand {
             f.lr = lr; f.spacing = sp; f.seed = seed; f.checkpointEvery = 1000; f.initEncoder = encoder
             // The held-out cases are scored below on their own grids, so no validation pass inside the run.
             f.validateEvery = 0
-            f.classRatios = [1, 1, 3]
+            f.classRatios = Self.classRatios
             f.batchDice = noBatchDice ? nil : true
             let dir = out.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -76,7 +79,7 @@ struct DemoCommand: ParsableCommand {
         var summary: [String: Any] = ["device": backend.deviceName, "held_out_cases": heldOut.count, "train_cases": train.count,
                                       "settings": ["feature_size": featureSize, "roi": size, "spacing": sp, "pretrain_epochs": pretrainEpochs,
                                                    "epochs": epochs, "batch": batch, "lr": lr, "cases": cases, "seed": seed,
-                                                   "batch_dice": !noBatchDice, "class_ratios": [1, 1, 3]]]
+                                                   "batch_dice": !noBatchDice, "class_ratios": Self.classRatios]]
         for r in results { summary[r.name] = r.json }
         let realScans = try segmentRealScans(weights: out.appendingPathComponent("ssl/final.safetensors"), into: out.appendingPathComponent("real"),
                                              backend: backend)

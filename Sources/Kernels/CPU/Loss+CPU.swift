@@ -29,12 +29,10 @@ extension CPUBackend {
                 sp[k] = Float(i); sp[k + 1] = Float(p); sp[k + 2] = Float(g)
             }
         }
-        let terms = o.batch ? C : B * C
+        // With batch Dice every sample holds the same C terms: count them once.
+        let terms = o.batch ? C : B * C, table = diceTerms(sp, B: B, C: C, o)
         var dice: Double = 0
-        for k in 0..<terms {
-            let (num, den) = diceTerms(sp, b: k / C, c: k % C, B: B, C: C, o)
-            dice += Double(1 - num / den)
-        }
+        for k in 0..<terms { dice += Double(1 - table[k].num / table[k].den) }
         let d = dice / Double(terms), c = ce / Double(B * S)
         out[0] = Float(Double(o.lambdaDice) * d + Double(o.lambdaCE) * c)
         out[1] = Float(d)
@@ -47,13 +45,14 @@ extension CPUBackend {
         let pp = try ptr(probs, "diceCEBackward"), yp = try ptr(labels, "diceCEBackward")
         let sp = try ptr(sums, "diceCEBackward"), gp = try ptr(upstream, "diceCEBackward"), dp = try ptr(dlogits, "diceCEBackward")
         let wd = o.lambdaDice / Float(o.batch ? C : B * C), wc = o.lambdaCE / Float(B * S), g = gp[0]
+        let table = diceTerms(sp, B: B, C: C, o)
         var dps = [Float](repeating: 0, count: C)
         for b in 0..<B {
             for s in 0..<S {
                 let base = b * C * S + s, t = Int(yp[b * S + s])
                 var dot: Float = 0
                 for c in 0..<C {
-                    let (num, den) = diceTerms(sp, b: b, c: c, B: B, C: C, o)
+                    let (num, den) = table[b * C + c]
                     let y: Float = c == t ? 1 : 0
                     dps[c] = -wd * (2 * y * den - num) / (den * den)
                     dot += dps[c] * pp[base + c * S]
@@ -67,17 +66,18 @@ extension CPUBackend {
     }
 }
 
-/// 2I + nr and P + G + dr of class c's Dice from the per-(b, c) sums: sample b's own, or summed over the
-/// batch with `batch` (kernels/loss.cl dice_terms).
-private func diceTerms(_ sums: UnsafeMutablePointer<Float>, b: Int, c: Int, B: Int, C: Int, _ o: DiceCEOptions)
-    -> (num: Float, den: Float)
-{
-    var i: Float = 0, p: Float = 0, g: Float = 0
-    for k in o.batch ? 0..<B : b..<(b + 1) {
-        let j = 3 * (k * C + c)
-        i += sums[j]; p += sums[j + 1]; g += sums[j + 2]
+/// 2I + nr and P + G + dr of each (b, c) Dice term, indexed b·C + c, from the per-(b, c) sums: sample b's own,
+/// or with `batch` the sums over the whole batch (the same for every b; kernels/loss.cl dice_terms).
+private func diceTerms(_ sums: UnsafeMutablePointer<Float>, B: Int, C: Int, _ o: DiceCEOptions) -> [(num: Float, den: Float)] {
+    (0..<(B * C)).map { bc in
+        let (b, c) = (bc / C, bc % C)
+        var i: Float = 0, p: Float = 0, g: Float = 0
+        for k in o.batch ? 0..<B : b..<(b + 1) {
+            let j = 3 * (k * C + c)
+            i += sums[j]; p += sums[j + 1]; g += sums[j + 2]
+        }
+        return (2 * i + o.smoothNr, p + g + o.smoothDr)
     }
-    return (2 * i + o.smoothNr, p + g + o.smoothDr)
 }
 
 // Row losses: references for kernels/loss.cl cross_entropy_rows*, row_l2_normalize*.
