@@ -40,34 +40,36 @@ extension CPUBackend {
 
     public func unary(_ op: UnaryOp, x: Tensor, y: Tensor) throws {
         let xp = try ptr(x, "unary"), yp = try ptr(y, "unary")
-        for i in 0..<y.count { yp[i] = Scalar.forward(op, xp[i]) }
+        parallelRanges(y.count, grain: elementGrain) { r in for i in r { yp[i] = Scalar.forward(op, xp[i]) } }
     }
 
     public func unaryBackward(_ op: UnaryOp, x: Tensor, dy: Tensor, dx: Tensor) throws {
         let xp = try ptr(x, "unaryBackward"), g = try ptr(dy, "unaryBackward"), d = try ptr(dx, "unaryBackward")
-        for i in 0..<dx.count { d[i] = Scalar.derivative(op, xp[i]) * g[i] }
+        parallelRanges(dx.count, grain: elementGrain) { r in for i in r { d[i] = Scalar.derivative(op, xp[i]) * g[i] } }
     }
 
     public func binary(_ op: BinaryOp, a: Tensor, b: Tensor, y: Tensor) throws {
         let ap = try ptr(a, "binary"), bp = try ptr(b, "binary"), yp = try ptr(y, "binary")
-        switch op {
-        case .add: for i in 0..<y.count { yp[i] = ap[i] + bp[i] }
-        case .sub: for i in 0..<y.count { yp[i] = ap[i] - bp[i] }
-        case .mul: for i in 0..<y.count { yp[i] = ap[i] * bp[i] }
-        case .div: for i in 0..<y.count { yp[i] = ap[i] / bp[i] }
+        parallelRanges(y.count, grain: elementGrain) { r in
+            switch op {
+            case .add: for i in r { yp[i] = ap[i] + bp[i] }
+            case .sub: for i in r { yp[i] = ap[i] - bp[i] }
+            case .mul: for i in r { yp[i] = ap[i] * bp[i] }
+            case .div: for i in r { yp[i] = ap[i] / bp[i] }
+            }
         }
     }
 
     public func axpy(alpha: Float, x: Tensor, y: Tensor) throws {
         let xp = try ptr(x, "axpy"), yp = try ptr(y, "axpy")
-        for i in 0..<y.count { yp[i] += alpha * xp[i] }
+        parallelRanges(y.count, grain: elementGrain) { r in for i in r { yp[i] += alpha * xp[i] } }
     }
 
     public func broadcastAdd(y: Tensor, src: Tensor, dims: Dims3, along: Dims3.Keep) throws {
         let yp = try ptr(y, "broadcastAdd"), sp = try ptr(src, "broadcastAdd")
-        for a in 0..<dims.outer {
-            for b in 0..<dims.mid {
-                let row = (a * dims.mid + b) * dims.inner
+        parallelRanges(dims.outer * dims.mid, grain: max(1, elementGrain / max(dims.inner, 1))) { rows in
+            for r in rows {
+                let (a, b) = (r / dims.mid, r % dims.mid), row = r * dims.inner
                 for c in 0..<dims.inner {
                     yp[row + c] += along == .middle ? sp[b] : sp[a * dims.inner + c]
                 }

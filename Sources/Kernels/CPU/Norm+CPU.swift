@@ -10,6 +10,12 @@ extension CPUBackend {
         }
     }
 
+    /// Splits the groups 0..<dims.mid across the cores (each group is computed alone: the split does not
+    /// change a result).
+    private func forGroups(_ dims: Dims3, _ body: (Int) -> Void) {
+        parallelRanges(dims.mid, grain: max(1, elementGrain / max(dims.outer * dims.inner, 1))) { r in for b in r { body(b) } }
+    }
+
     private func affineIndex(_ affine: NormAffine, _ b: Int, _ c: Int) -> Int {
         if case let .perRow(g) = affine { return b % g }
         return c
@@ -19,7 +25,7 @@ extension CPUBackend {
         let xp = try ptr(x, "normStats")
         let mp = try ptr(mean, "normStats"), vp = try ptr(variance, "normStats"), rp = try ptr(rstd, "normStats")
         let m = Double(dims.outer * dims.inner)
-        for b in 0..<dims.mid {
+        forGroups(dims) { b in
             var s: Double = 0
             forEach(in: b, dims) { i, _ in s += Double(xp[i]) }
             let mu = s / m
@@ -35,7 +41,7 @@ extension CPUBackend {
         let xp = try ptr(x, "normApply"), yp = try ptr(y, "normApply")
         let mp = try ptr(mean, "normApply"), rp = try ptr(rstd, "normApply")
         let gp = try gamma.map { try ptr($0, "normApply") }, bp = try beta.map { try ptr($0, "normApply") }
-        for b in 0..<dims.mid {
+        forGroups(dims) { b in
             forEach(in: b, dims) { i, c in
                 var v = (xp[i] - mp[b]) * rp[b]
                 if let gp, let bp, affine != .none { let k = affineIndex(affine, b, c); v = v * gp[k] + bp[k] }
@@ -50,7 +56,7 @@ extension CPUBackend {
         let mp = try ptr(mean, "normBackward"), rp = try ptr(rstd, "normBackward")
         let gp = try gamma.map { try ptr($0, "normBackward") }
         let p1 = try ptr(s1, "normBackward"), p2 = try ptr(s2, "normBackward")
-        for b in 0..<dims.mid {
+        forGroups(dims) { b in
             var a1: Double = 0, a2: Double = 0
             forEach(in: b, dims) { i, c in
                 let w: Float = (gp != nil && affine != .none) ? gp![affineIndex(affine, b, c)] : 1
@@ -70,7 +76,7 @@ extension CPUBackend {
         let gp = try gamma.map { try ptr($0, "normBackward") }
         let p1 = try ptr(s1, "normBackward"), p2 = try ptr(s2, "normBackward")
         let invM = 1 / Float(dims.outer * dims.inner)
-        for b in 0..<dims.mid {
+        forGroups(dims) { b in
             forEach(in: b, dims) { i, c in
                 let w: Float = (gp != nil && affine != .none) ? gp![affineIndex(affine, b, c)] : 1
                 let dyg = g[i] * w
@@ -89,14 +95,17 @@ extension CPUBackend {
         let xp = try ptr(x, "normParamGrads"), g = try ptr(dy, "normParamGrads")
         let mp = try ptr(mean, "normParamGrads"), rp = try ptr(rstd, "normParamGrads")
         let dg = try ptr(dgamma, "normParamGrads"), db = try ptr(dbeta, "normParamGrads")
-        for c in 0..<dims.inner {
-            var sg: Double = 0, sb: Double = 0
-            for b in 0..<dims.mid {
-                let i = b * dims.inner + c
-                sg += Double(g[i] * (xp[i] - mp[b]) * rp[b])
-                sb += Double(g[i])
+        // Columns are independent: split them across the cores (each sums its rows in a fixed order).
+        parallelRanges(dims.inner, grain: 1) { columns in
+            for c in columns {
+                var sg: Double = 0, sb: Double = 0
+                for b in 0..<dims.mid {
+                    let i = b * dims.inner + c
+                    sg += Double(g[i] * (xp[i] - mp[b]) * rp[b])
+                    sb += Double(g[i])
+                }
+                dg[c] = Float(sg); db[c] = Float(sb)
             }
-            dg[c] = Float(sg); db[c] = Float(sb)
         }
     }
 }

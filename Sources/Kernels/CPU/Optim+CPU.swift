@@ -2,7 +2,7 @@ extension CPUBackend {
     public func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper h: AdamWHyper, step: Int) throws {
         let pp = try ptr(p, "adamw"), gp = try ptr(g, "adamw"), mp = try ptr(m, "adamw"), vp = try ptr(v, "adamw")
         let (bc1, bc2Sqrt) = h.corrections(step: step)
-        for i in 0..<p.count {
+        parallelRanges(p.count, grain: elementGrain) { r in for i in r {
             let gi = gp[i]
             var pi = pp[i] * (1 - h.lr * h.weightDecay)
             let mi = h.beta1 * mp[i] + (1 - h.beta1) * gi
@@ -11,6 +11,6 @@ extension CPUBackend {
             vp[i] = vi
             pi -= (h.lr / bc1) * mi / (vi.squareRoot() / bc2Sqrt + h.eps)
             pp[i] = pi
-        }
+        } }
     }
 }

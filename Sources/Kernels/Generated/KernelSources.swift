@@ -928,7 +928,8 @@ __kernel void patch_merge_backward(__global const float* dy, __global float* dx,
 // swin.cl: window (W0, W1, W2), shift (S0, S1, S2), padded (Dp, Hp, Wp); window slot (bw, n) reads token
 // ((wd·W0 + id + S0) mod Dp, ...) and, where that lies in the padding, the qkv Linear's bias `pad`.
 // Scores s_ij = (scale q_i)·k_j + table[index[i, j], head] (− 100 between shift regions); the forward
-// stores each row's log-sum-exp, and the backward recomputes P_ij = exp(s_ij − lse_i) from it.
+// stores each row's log-sum-exp, and the backward recomputes P_ij = exp(s_ij − lse_i) from it. A padded query
+// (a slot in the padding) has no output and no gradient: its row is skipped.
 // Nothing of size N × N or (B·nW, N, C) is written to global memory.
 #define ATTN_ARGS const int B, const int D, const int H, const int W, const int C, \
     const int Dp, const int Hp, const int Wp, const int W0, const int W1, const int W2, \
@@ -967,7 +968,7 @@ inline float score_bias(__global const float* table, __global const float* rel_i
     return b;
 }
 
-// One work-item per query row (bw, h, i), i fastest. y (B, D, H, W, C); lse (B·nW·heads·N).
+// One work-item per query row (bw, h, i), i fastest. y (B, D, H, W, C); lse (B·nW·heads·N), 0 for a padded query.
 __kernel void window_attention_forward(ATTN_INPUTS, __global float* y, __global float* lse,
                                        ATTN_ARGS) {
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
@@ -976,7 +977,8 @@ __kernel void window_attention_forward(ATTN_INPUTS, __global float* y, __global 
     const int i = (int)(r % N), h = (int)((r / N) % heads), bw = (int)(r / ((long)N * heads));
     const float scale = rsqrt((float)hd);
     const long si = SOURCE(bw, i);
-    __global const float* qi = slot_qkv(qkv, pad, si, C) + h * hd;
+    if (si < 0) { lse[r] = 0.0f; return; }   // a padded query: no output, and the backward skips its row
+    __global const float* qi = qkv + si * 3 * C + h * hd;
     float q[MAX_HD], o[MAX_HD];
     for (int d = 0; d < hd; ++d) { q[d] = qi[d] * scale; o[d] = 0.0f; }
     float m = -INFINITY, l = 0.0f;
@@ -997,7 +999,6 @@ __kernel void window_attention_forward(ATTN_INPUTS, __global float* y, __global 
         for (int d = 0; d < hd; ++d) o[d] += p * vj[d];
     }
     lse[r] = m + log(l);
-    if (si < 0) return;
     const float inv = 1.0f / l;
     for (int d = 0; d < hd; ++d) y[si * C + h * hd + d] = o[d] * inv;
 }
