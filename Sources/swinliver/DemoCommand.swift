@@ -19,7 +19,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Sub-volume size (D,H,W: left–right, back–front, foot–head after RAS).") var roi = "64,32,32"
     @Option(help: "Resampling spacing in mm.") var spacing = "4.0"
     @Option(name: .customLong("pretrain-epochs")) var pretrainEpochs = 2
-    @Option(help: "Fine-tuning epochs per variant.") var epochs = 20
+    @Option(help: "Fine-tuning epochs per variant.") var epochs = 36
     @Option(help: "Sub-volumes per fine-tuning step.") var batch = 2
     @Option(help: "Peak fine-tuning learning rate.") var lr = 3e-3
     @Flag(name: .customLong("no-batch-dice"), help: "Dice per sub-volume (MONAI's default) instead of over the batch.")
@@ -27,6 +27,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Folder of real CT scans with liver masks (the project's shared data).") var real = "../shared/data/real"
     @Option var seed: UInt64 = 0
     @Flag var quiet = false
+    @Flag(help: "On the CPU backend, fine-tune the two variants one after the other instead of side by side.")
+    var sequential = false
     @Option(name: .long, help: "cpu, opencl or opencl:N (default: an OpenCL GPU if there is one, else the CPU backend)")
     var device: String?
 
@@ -50,32 +52,30 @@ struct DemoCommand: ParsableCommand {
         let train = all.filter { split.trainPatients.contains($0.patient) }
         let heldOut = all.filter { split.validationPatients.contains($0.patient) }
 
+        // On the CPU backend the baseline fine-tunes on its own thread beside pretraining and the SSL fine-tune:
+        // one run keeps the two cores only partly busy, two side by side fill them (BENCHMARKS.md). A GPU runs
+        // them one after the other.
+        let sideBySide = spec == .cpu && !sequential
+        let baselineJob = sideBySide ? BackgroundJob { [self] in
+            try variant("baseline", encoder: nil, train: all, heldOut: heldOut, out: out, spacing: sp, roi: size,
+                        backend: try spec.makeBackend(), label: "baseline")
+        } : nil
+
         var p = PretrainOptions()
         p.featureSize = featureSize; p.roi = size; p.batchSize = 2; p.samplesPerVolume = 2; p.epochs = pretrainEpochs
         p.spacing = sp; p.seed = seed; p.checkpointEvery = 1000; p.projection = 128
-        let pre = try Pretrainer(options: p, cases: train, directory: out.appendingPathComponent("pretrain"), backend: backend, quiet: quiet)
+        let pre = try Pretrainer(options: p, cases: train, directory: out.appendingPathComponent("pretrain"), backend: backend, quiet: quiet,
+                                 label: sideBySide ? "pretrain" : nil)
         try pre.run(resume: false)
         print(String(format: "pretrained (inpaint, flip, contrast): %@ (%.0f s)", pre.encoderURL.path, Date().timeIntervalSince(start)))
 
-        var results: [VariantResult] = []
-        for (name, encoder) in [("baseline", nil as String?), ("ssl", pre.encoderURL.path)] {
-            var f = FineTuneOptions()
-            f.featureSize = featureSize; f.roi = size; f.batchSize = batch; f.samplesPerVolume = batch; f.epochs = epochs
-            f.lr = lr; f.spacing = sp; f.seed = seed; f.checkpointEvery = 1000; f.initEncoder = encoder
-            // The held-out cases are scored below on their own grids, so no validation pass inside the run.
-            f.validateEvery = 0
-            f.classRatios = Self.classRatios
-            f.batchDice = noBatchDice ? nil : true
-            let dir = out.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            try? FileManager.default.removeItem(at: dir.appendingPathComponent("split.json"))
-            try FileManager.default.copyItem(at: out.appendingPathComponent("split.json"), to: dir.appendingPathComponent("split.json"))
-            let tuner = try FineTuner(options: f, cases: all, directory: dir, backend: backend, quiet: quiet)
-            try tuner.run(resume: false)
-            results.append(try segmentAndScore(name: name, weights: dir.appendingPathComponent("final.safetensors"), cases: heldOut,
-                                               predictions: dir.appendingPathComponent("predictions"), backend: backend))
-            print(String(format: "%@ fine-tuned and evaluated (%.0f s)", name, Date().timeIntervalSince(start)))
-        }
+        let ssl = try variant("ssl", encoder: pre.encoderURL.path, train: all, heldOut: heldOut, out: out, spacing: sp, roi: size,
+                              backend: backend, label: sideBySide ? "ssl" : nil)
+        print(String(format: "ssl fine-tuned and evaluated (%.0f s)", Date().timeIntervalSince(start)))
+        let baseline = try baselineJob?.wait()
+            ?? variant("baseline", encoder: nil, train: all, heldOut: heldOut, out: out, spacing: sp, roi: size, backend: backend, label: nil)
+        print(String(format: "baseline fine-tuned and evaluated (%.0f s)", Date().timeIntervalSince(start)))
+        let results = [baseline, ssl]
         var summary: [String: Any] = ["device": backend.deviceName, "held_out_cases": heldOut.count, "train_cases": train.count,
                                       "settings": ["feature_size": featureSize, "roi": size, "spacing": sp, "pretrain_epochs": pretrainEpochs,
                                                    "epochs": epochs, "batch": batch, "lr": lr, "cases": cases, "seed": seed,
@@ -91,6 +91,27 @@ struct DemoCommand: ParsableCommand {
         print(VariantResult.header)
         for r in results { print(r.row) }
         print(String(format: "\nsummary: %@ (%.0f s in all)", out.appendingPathComponent("summary.json").path, Date().timeIntervalSince(start)))
+    }
+
+    /// Fine-tunes one variant (from `encoder`, or from scratch) on the split's training cases and scores
+    /// the held-out cases on their own grids.
+    func variant(_ name: String, encoder: String?, train all: [CaseEntry], heldOut: [CaseEntry], out: URL, spacing sp: [Double],
+                 roi size: [Int], backend: Backend, label: String?) throws -> VariantResult {
+        var f = FineTuneOptions()
+        f.featureSize = featureSize; f.roi = size; f.batchSize = batch; f.samplesPerVolume = batch; f.epochs = epochs
+        f.lr = lr; f.spacing = sp; f.seed = seed; f.checkpointEvery = 1000; f.initEncoder = encoder
+        // The held-out cases are scored below on their own grids, so no validation pass inside the run.
+        f.validateEvery = 0
+        f.classRatios = Self.classRatios
+        f.batchDice = noBatchDice ? nil : true
+        let dir = out.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: dir.appendingPathComponent("split.json"))
+        try FileManager.default.copyItem(at: out.appendingPathComponent("split.json"), to: dir.appendingPathComponent("split.json"))
+        let tuner = try FineTuner(options: f, cases: all, directory: dir, backend: backend, quiet: quiet, label: label)
+        try tuner.run(resume: false)
+        return try segmentAndScore(name: name, weights: dir.appendingPathComponent("final.safetensors"), cases: heldOut,
+                                   predictions: dir.appendingPathComponent("predictions"), backend: backend)
     }
 
     /// Liver DSC of the SSL model on the real scans (liver = predicted liver ∪ tumour, as the masks include

@@ -1,19 +1,23 @@
 import Foundation
 
 /// A run's record: one JSON object per line in `log.jsonl` (every step's losses, every validation), and
-/// a progress bar on the terminal (epoch, step, loss, samples/s, ETA) unless `quiet`.
+/// a progress bar on the terminal (epoch, step, loss, samples/s, ETA) unless `quiet`. A labelled log (one of
+/// several runs side by side) prints a line every 10th step, prefixed with its label, instead of a redrawn bar.
 public final class RunLog {
     public let url: URL
     public let quiet: Bool
+    public let label: String?
     private let handle: FileHandle
     private let start = Date()
     private var lastDraw = Date.distantPast
-    private let interactive = isatty(STDERR_FILENO) != 0
+    private let interactive: Bool
 
     /// Opens `url` for appending (a resumed run continues the same log).
-    public init(url: URL, quiet: Bool) throws {
+    public init(url: URL, quiet: Bool, label: String? = nil) throws {
         self.url = url
         self.quiet = quiet
+        self.label = label
+        interactive = label == nil && isatty(STDERR_FILENO) != 0
         if !FileManager.default.fileExists(atPath: url.path) {
             guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
@@ -47,7 +51,7 @@ public final class RunLog {
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let elapsed = now.timeIntervalSince(start)
         let eta = done > 0 ? elapsed / done * (1 - done) : 0
-        let line = String(format: "epoch %d/%d  step %d/%d  %@  loss %.4f  %.2f samples/s  ETA %@",
+        let line = (label.map { "\($0): " } ?? "") + String(format: "epoch %d/%d  step %d/%d  %@  loss %.4f  %.2f samples/s  ETA %@",
                           epoch + 1, epochs, step, steps, bar, loss, samplesPerSecond, Self.clock(eta))
         FileHandle.standardError.write(((interactive ? "\r" : "") + line + (interactive ? "" : "\n")).data(using: .utf8)!)
         if interactive && step == steps { FileHandle.standardError.write("\n".data(using: .utf8)!) }
@@ -56,7 +60,7 @@ public final class RunLog {
     /// A line above the progress bar (validation results, checkpoints).
     public func say(_ text: String) {
         guard !quiet else { return }
-        FileHandle.standardError.write(((interactive ? "\r\u{1B}[K" : "") + text + "\n").data(using: .utf8)!)
+        FileHandle.standardError.write(((interactive ? "\r\u{1B}[K" : "") + (label.map { "\($0): " } ?? "") + text + "\n").data(using: .utf8)!)
     }
 
     static func clock(_ seconds: Double) -> String {

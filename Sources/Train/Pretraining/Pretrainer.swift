@@ -43,13 +43,14 @@ public final class Pretrainer {
     let cases: [CaseEntry]
     let log: RunLog
 
-    public init(options: PretrainOptions, cases: [CaseEntry], directory: URL, backend: Backend, quiet: Bool) throws {
+    public init(options: PretrainOptions, cases: [CaseEntry], directory: URL, backend: Backend, quiet: Bool,
+                label: String? = nil) throws {
         guard !cases.isEmpty else { throw TrainingError(directory.path, "no CT volumes to pretrain on") }
         self.options = options; self.directory = directory; self.backend = backend; self.cases = cases
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         model = try SSLHead(SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: options.featureSize),
                             projection: options.projection, backend: backend, seed: options.seed)
-        log = try RunLog(url: directory.appendingPathComponent("log.jsonl"), quiet: quiet)
+        log = try RunLog(url: directory.appendingPathComponent("log.jsonl"), quiet: quiet, label: label)
     }
 
     public var checkpointURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }

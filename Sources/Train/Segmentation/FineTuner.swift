@@ -21,7 +21,8 @@ public final class FineTuner {
     let cases: [CaseEntry]
     let log: RunLog
 
-    public init(options: FineTuneOptions, cases: [CaseEntry], directory: URL, backend: Backend, quiet: Bool) throws {
+    public init(options: FineTuneOptions, cases: [CaseEntry], directory: URL, backend: Backend, quiet: Bool,
+                label: String? = nil) throws {
         self.options = options; self.directory = directory; self.backend = backend
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let labeled = cases.filter { $0.label != nil }
@@ -34,7 +35,7 @@ public final class FineTuner {
         var config = SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: options.featureSize)
         config.normalize = true
         model = try SwinUNETR(config, backend: backend, seed: options.seed)
-        log = try RunLog(url: directory.appendingPathComponent("log.jsonl"), quiet: quiet)
+        log = try RunLog(url: directory.appendingPathComponent("log.jsonl"), quiet: quiet, label: label)
     }
 
     public var trainCases: [CaseEntry] { cases.filter { split.trainPatients.contains($0.patient) } }
