@@ -15,6 +15,8 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo", abstract: "Synthetic cohort → pretrain → fine-tune (SSL vs baseline) → segment → evaluate.")
     @Option(help: "Output folder.") var out = "runs/demo"
     @Option(help: "Synthetic cases.") var cases = 16
+    @Option(name: .customLong("in-plane"), help: "In-plane grid I,J of the synthetic CTs (the field of view stays 30–38 cm).")
+    var inPlane = "160,130"
     @Option(name: .customLong("feature-size")) var featureSize = 12
     @Option(help: "Sub-volume size (D,H,W: left–right, back–front, foot–head after RAS).") var roi = "64,32,32"
     @Option(help: "Resampling spacing in mm.") var spacing = "4.0"
@@ -43,7 +45,7 @@ struct DemoCommand: ParsableCommand {
         let out = URL(fileURLWithPath: self.out), data = out.appendingPathComponent("data")
         let sp = try doubleTriple(spacing, "--spacing"), size = try integerTriple(roi, "--roi")
         if !FileManager.default.fileExists(atPath: data.appendingPathComponent("manifest.csv").path) {
-            try SyntheticCohort.write(cases: cases, to: data, seed: seed, generator: SyntheticCT(inPlaneVoxels: (160, 130)))
+            try SyntheticCohort.write(cases: cases, to: data, seed: seed, generator: try SynthCommand.generator(inPlane: inPlane))
         }
         print(String(format: "cohort: %d synthetic cases in %@ (%.0f s)", cases, data.path, Date().timeIntervalSince(start)))
         let all = try Dataset.cases(at: data)
@@ -77,7 +79,7 @@ struct DemoCommand: ParsableCommand {
         print(String(format: "baseline fine-tuned and evaluated (%.0f s)", Date().timeIntervalSince(start)))
         let results = [baseline, ssl]
         var summary: [String: Any] = ["device": backend.deviceName, "held_out_cases": heldOut.count, "train_cases": train.count,
-                                      "settings": ["feature_size": featureSize, "roi": size, "spacing": sp, "pretrain_epochs": pretrainEpochs,
+                                      "settings": ["feature_size": featureSize, "in_plane": inPlane, "roi": size, "spacing": sp, "pretrain_epochs": pretrainEpochs,
                                                    "epochs": epochs, "batch": batch, "lr": lr, "cases": cases, "seed": seed,
                                                    "batch_dice": !noBatchDice, "class_ratios": Self.classRatios]]
         for r in results { summary[r.name] = r.json }

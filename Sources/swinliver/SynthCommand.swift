@@ -15,10 +15,14 @@ struct SynthCommand: ParsableCommand {
     func run() throws {
         guard cases > 0 else { throw ValidationError("--cases must be positive") }
         let start = Date()
+        try SyntheticCohort.write(cases: cases, to: URL(fileURLWithPath: out), seed: seed, generator: try Self.generator(inPlane: inPlane))
+        print(String(format: "wrote %d cases to %@ in %.1f s (manifest.csv, dataset.json)", cases, out, Date().timeIntervalSince(start)))
+    }
+
+    /// The generator for an `--in-plane I,J` grid.
+    static func generator(inPlane: String) throws -> SyntheticCT {
         let grid = inPlane.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard grid.count == 2, grid.allSatisfy({ $0 >= 16 }) else { throw ValidationError("--in-plane needs I,J (each at least 16)") }
-        try SyntheticCohort.write(cases: cases, to: URL(fileURLWithPath: out), seed: seed,
-                                  generator: SyntheticCT(inPlaneVoxels: (grid[0], grid[1])))
-        print(String(format: "wrote %d cases to %@ in %.1f s (manifest.csv, dataset.json)", cases, out, Date().timeIntervalSince(start)))
+        return SyntheticCT(inPlaneVoxels: (grid[0], grid[1]))
     }
 }

@@ -93,6 +93,33 @@ final class TrainingCommandTests: XCTestCase {
         XCTAssertTrue(options.contains("\"batchDice\":true"), options)
     }
 
+    /// `swinliver demo` at a tiny size: on the CPU backend the baseline fine-tunes on its own thread beside
+    /// pretraining and the SSL fine-tune, which must give the same losses and held-out scores as `--sequential`.
+    func testDemoSideBySideMatchesSequential() throws {
+        let work = try temporaryFolder("demo")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let common = ["--cases", "4", "--in-plane", "40,32", "--epochs", "1", "--batch", "1", "--pretrain-epochs", "1", "--spacing", "8",
+                      "--device", "cpu", "--quiet", "--real", work.appendingPathComponent("no-real-scans").path]
+        var summaries: [[String: Any]] = []
+        for (name, extra) in [("side", [String]()), ("sequential", ["--sequential"])] {
+            let out = work.appendingPathComponent(name)
+            let r = try runSwinLiver(["demo", "--out", out.path] + common + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("| baseline |") && r.stdout.contains("| ssl |"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("not found"), "the missing real-scan folder is reported: \(r.stdout)")
+            let summary = try Data(contentsOf: out.appendingPathComponent("summary.json"))
+            summaries.append(try JSONSerialization.jsonObject(with: summary) as! [String: Any])
+        }
+        for v in ["baseline", "ssl"] {
+            let side = try losses(work.appendingPathComponent("side/\(v)/log.jsonl"))
+            XCTAssertFalse(side.isEmpty, v)
+            XCTAssertEqual(side, try losses(work.appendingPathComponent("sequential/\(v)/log.jsonl")), v)
+            let a = summaries[0][v] as? NSDictionary, b = summaries[1][v] as? NSDictionary
+            XCTAssertNotNil(a, v)
+            XCTAssertEqual(a, b, v)
+        }
+    }
+
     func testKilledRunResumesWithTheSameLosses() throws {
         let data = try cohort(), work = try temporaryFolder("resume")
         defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: work) }
