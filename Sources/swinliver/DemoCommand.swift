@@ -57,11 +57,15 @@ struct DemoCommand: ParsableCommand {
         // On the CPU backend the baseline fine-tunes on its own thread beside pretraining and the SSL fine-tune:
         // one run keeps the two cores only partly busy, two side by side fill them (BENCHMARKS.md). A GPU runs
         // them one after the other.
+        // The baseline's backend is made here, so a device error shows at once. Should one side fail, the run
+        // stops with its error; checkpoints are written atomically, so neither side leaves a torn file.
         let sideBySide = spec == .cpu && !sequential
-        let baselineJob = sideBySide ? BackgroundJob { [self] in
-            try variant("baseline", encoder: nil, train: all, heldOut: heldOut, out: out, spacing: sp, roi: size,
-                        backend: try spec.makeBackend(), label: "baseline")
-        } : nil
+        let baselineJob = try (sideBySide ? spec.makeBackend() : nil).map { baselineBackend in
+            BackgroundJob { [self] in
+                try variant("baseline", encoder: nil, train: all, heldOut: heldOut, out: out, spacing: sp, roi: size,
+                            backend: baselineBackend, label: "baseline")
+            }
+        }
 
         var p = PretrainOptions()
         p.featureSize = featureSize; p.roi = size; p.batchSize = 2; p.samplesPerVolume = 2; p.epochs = pretrainEpochs

@@ -275,7 +275,7 @@ private struct ScratchWindow {
 
 /// e^x for eight lanes: x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r by its degree-6
 /// Taylor polynomial (relative error < 2e-7, about 2 ulp), times 2^n built in the exponent bits.
-/// Below −87.3 (e^x < 1.2e−38, under the smallest normal float, and −∞ in the pad lanes) the result is 0;
+/// Below −87.3 (e^x < 1.2e−38, about the smallest normal float, and −∞ in the pad lanes) the result is 0;
 /// above 88.3 the input is clamped. Adding 1.5·2^23 rounds x·log2(e) to the integer n and leaves n in the
 /// sum's low mantissa bits. (The comparisons are written `a .> b` with `replacing`, the form Swift vectorises.)
 @inline(__always) private func exp8(_ x: Lanes) -> Lanes {

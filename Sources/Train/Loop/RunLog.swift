@@ -2,7 +2,8 @@ import Foundation
 
 /// A run's record: one JSON object per line in `log.jsonl` (every step's losses, every validation), and
 /// a progress bar on the terminal (epoch, step, loss, samples/s, ETA) unless `quiet`. A labelled log (one of
-/// several runs side by side) prints a line every 10th step, prefixed with its label, instead of a redrawn bar.
+/// several runs side by side) prints a line at the first, every 10th and the last step, prefixed with its label,
+/// instead of a redrawn bar.
 public final class RunLog {
     public let url: URL
     public let quiet: Bool
