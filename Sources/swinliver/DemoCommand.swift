@@ -60,11 +60,12 @@ struct DemoCommand: ParsableCommand {
         // The baseline's backend is made here, so a device error shows at once. Should one side fail, the run
         // stops with its error; checkpoints are written atomically, so neither side leaves a torn file.
         let sideBySide = spec == .cpu && !sequential
+        let fineTune = { [self] (name: String, encoder: String?, backend: Backend) throws -> VariantResult in
+            try variant(name, encoder: encoder, cases: all, heldOut: heldOut, out: out, spacing: sp, roi: size, backend: backend,
+                        label: sideBySide ? name : nil)
+        }
         let baselineJob = try (sideBySide ? spec.makeBackend() : nil).map { baselineBackend in
-            BackgroundJob { [self] in
-                try variant("baseline", encoder: nil, train: all, heldOut: heldOut, out: out, spacing: sp, roi: size,
-                            backend: baselineBackend, label: "baseline")
-            }
+            BackgroundJob { try fineTune("baseline", nil, baselineBackend) }
         }
 
         var p = PretrainOptions()
@@ -75,11 +76,9 @@ struct DemoCommand: ParsableCommand {
         try pre.run(resume: false)
         print(String(format: "pretrained (inpaint, flip, contrast): %@ (%.0f s)", pre.encoderURL.path, Date().timeIntervalSince(start)))
 
-        let ssl = try variant("ssl", encoder: pre.encoderURL.path, train: all, heldOut: heldOut, out: out, spacing: sp, roi: size,
-                              backend: backend, label: sideBySide ? "ssl" : nil)
+        let ssl = try fineTune("ssl", pre.encoderURL.path, backend)
         print(String(format: "ssl fine-tuned and evaluated (%.0f s)", Date().timeIntervalSince(start)))
-        let baseline = try baselineJob?.wait()
-            ?? variant("baseline", encoder: nil, train: all, heldOut: heldOut, out: out, spacing: sp, roi: size, backend: backend, label: nil)
+        let baseline = try baselineJob?.wait() ?? fineTune("baseline", nil, backend)
         print(String(format: "baseline fine-tuned and evaluated (%.0f s)", Date().timeIntervalSince(start)))
         let results = [baseline, ssl]
         var summary: [String: Any] = ["device": backend.deviceName, "held_out_cases": heldOut.count, "train_cases": train.count,
@@ -99,9 +98,9 @@ struct DemoCommand: ParsableCommand {
         print(String(format: "\nsummary: %@ (%.0f s in all)", out.appendingPathComponent("summary.json").path, Date().timeIntervalSince(start)))
     }
 
-    /// Fine-tunes one variant (from `encoder`, or from scratch) on the split's training cases and scores
-    /// the held-out cases on their own grids.
-    func variant(_ name: String, encoder: String?, train all: [CaseEntry], heldOut: [CaseEntry], out: URL, spacing sp: [Double],
+    /// Fine-tunes one variant (from `encoder`, or from scratch) on the training cases of the split in `out`
+    /// (`cases` holds them all) and scores the held-out cases on their own grids.
+    func variant(_ name: String, encoder: String?, cases all: [CaseEntry], heldOut: [CaseEntry], out: URL, spacing sp: [Double],
                  roi size: [Int], backend: Backend, label: String?) throws -> VariantResult {
         var f = FineTuneOptions()
         f.featureSize = featureSize; f.roi = size; f.batchSize = batch; f.samplesPerVolume = batch; f.epochs = epochs
