@@ -24,6 +24,24 @@ struct AblateCommand: ParsableCommand {
         subset.isEmpty ? "baseline" : subset.map(\.rawValue).joined(separator: "+")
     }
 
+    func validate() throws {
+        try check("--pretrain-epochs", pretrainEpochs, in: Limits.epochs)
+        try check("--pretrain-lr", pretrainLR, in: .above(0, 10))
+        try check("--validate-every", validateEvery, in: 0...Limits.epochs.upperBound)
+        _ = try chosenVariants()
+    }
+
+    /// The variants `--variants` names (all 8 without it); an unknown name is an error.
+    func chosenVariants() throws -> [String] {
+        let names = Self.subsets.map(Self.name)
+        guard let variants else { return names }
+        let chosen = try listEntries(variants, "--variants")
+        if let unknown = chosen.first(where: { !names.contains($0) }) {
+            throw ValidationError("--variants: unknown variant '\(unknown)'; variants: \(names.joined(separator: ", "))")
+        }
+        return chosen
+    }
+
     func run() throws {
         let backend = try common.device.backend()
         let out = URL(fileURLWithPath: common.out)
@@ -33,20 +51,16 @@ struct AblateCommand: ParsableCommand {
         let train = cases.filter { split.trainPatients.contains($0.patient) }
         let heldOut = cases.filter { split.validationPatients.contains($0.patient) }
         var results: [VariantResult] = []
-        let names = Self.subsets.map(Self.name)
-        let chosen = variants.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? names
-        if let unknown = chosen.first(where: { !names.contains($0) }) {
-            throw ValidationError("unknown variant '\(unknown)'; variants: \(names.joined(separator: ", "))")
-        }
+        let chosen = try chosenVariants()
         for subset in Self.subsets where chosen.contains(Self.name(subset)) {
             let name = Self.name(subset)
             let dir = out.appendingPathComponent(name)
             var encoder: String?
             if !subset.isEmpty {
                 var p = PretrainOptions()
-                p.featureSize = common.featureSize; p.roi = try integerTriple(common.roi, "--roi"); p.batchSize = max(common.batch, 2)
+                p.featureSize = common.featureSize; p.roi = try roiTriple(common.roi, "--roi"); p.batchSize = max(common.batch, 2)
                 p.samplesPerVolume = common.samples; p.epochs = pretrainEpochs; p.lr = pretrainLR; p.seed = common.seed
-                p.spacing = try doubleTriple(common.spacing, "--spacing"); p.tasks = subset.map(\.rawValue).sorted()
+                p.spacing = try spacingTriple(common.spacing, "--spacing"); p.tasks = subset.map(\.rawValue).sorted()
                 p.checkpointEvery = common.checkpointEvery
                 let pre = try Pretrainer(options: p, cases: train, directory: dir.appendingPathComponent("pretrain"), backend: backend,
                                          quiet: common.quiet)
@@ -54,9 +68,9 @@ struct AblateCommand: ParsableCommand {
                 encoder = pre.encoderURL.path
             }
             var f = FineTuneOptions()
-            f.featureSize = common.featureSize; f.roi = try integerTriple(common.roi, "--roi"); f.batchSize = common.batch
+            f.featureSize = common.featureSize; f.roi = try roiTriple(common.roi, "--roi"); f.batchSize = common.batch
             f.samplesPerVolume = common.samples; f.epochs = common.epochs; f.lr = common.lr ?? f.lr; f.seed = common.seed
-            f.spacing = try doubleTriple(common.spacing, "--spacing"); f.validateEvery = validateEvery; f.initEncoder = encoder
+            f.spacing = try spacingTriple(common.spacing, "--spacing"); f.validateEvery = validateEvery; f.initEncoder = encoder
             f.checkpointEvery = common.checkpointEvery; f.maxSteps = common.maxSteps
             let tuneDir = dir.appendingPathComponent("train")
             try FileManager.default.createDirectory(at: tuneDir, withIntermediateDirectories: true)

@@ -24,6 +24,10 @@ struct BenchOps: ParsableCommand {
     @Flag(help: "Smaller cases (quick check).")
     var quick = false
 
+    func validate() throws {
+        try check("--repeats", repeats, in: 1...1000)
+    }
+
     func run() throws {
         let specs: [DeviceSpecifier]
         if let devices {
@@ -139,6 +143,14 @@ struct BenchTrain: ParsableCommand {
     var device: String?
     @Option(help: "Rows of the per-kernel table.") var top = 15
 
+    func validate() throws {
+        try checkFeatureSize(featureSize)
+        try checkROI([roi, roi, roi], "--roi", shown: "\(roi)")
+        try check("--batch", batch, in: Limits.batch)
+        try check("--steps", steps, in: 1...10_000)
+        try check("--top", top, in: 0...10_000)
+    }
+
     func run() throws {
         let spec = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment)
         let backend = try spec.makeBackend(profiling: spec != .cpu)
@@ -189,9 +201,19 @@ struct BenchMetrics: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Surface-distance metric timing.")
     @Option(help: "Grid, e.g. 512,512,200.") var shape = "512,512,200"
 
+    /// `--shape`: three sizes, each 1…1024.
+    func grid() throws -> [Int] {
+        let s = try integerList(shape, "--shape")
+        guard s.count == 3, s.allSatisfy((1...1024).contains) else {
+            throw ValidationError("--shape \(shape): needs three sizes, each between 1 and 1024")
+        }
+        return s
+    }
+
+    func validate() throws { _ = try grid() }
+
     func run() throws {
-        let s = shape.split(separator: ",").compactMap { Int($0) }
-        guard s.count == 3 else { throw ValidationError("--shape needs three sizes") }
+        let s = try grid()
         func ellipsoid(_ c: [Double], _ r: [Double]) -> [Bool] {
             var m = [Bool](repeating: false, count: s[0] * s[1] * s[2])
             for a in 0..<s[0] { for b in 0..<s[1] { for k in 0..<s[2] {
@@ -222,6 +244,14 @@ struct BenchLoader: ParsableCommand {
     @Option var workers = 2
     @Option(help: "Epochs to run.") var epochs = 1
     @Option(help: "cpu, opencl or opencl:N") var device: String?
+
+    func validate() throws {
+        try checkFeatureSize(featureSize)
+        try checkROI([roi, roi, roi], "--roi", shown: "\(roi)")
+        try check("--batch", batch, in: Limits.batch)
+        try check("--workers", workers, in: Limits.workers)
+        try check("--epochs", epochs, in: Limits.epochs)
+    }
 
     func run() throws {
         let spec = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment)

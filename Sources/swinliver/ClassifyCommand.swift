@@ -3,6 +3,7 @@ import Classification
 import Foundation
 import Kernels
 import Metrics
+import Models
 
 /// `swinliver classify train|cv`: Inception-v3 tumour-type classification on `slices` output.
 struct ClassifyCommand: ParsableCommand {
@@ -34,9 +35,37 @@ struct ClassifierArguments: ParsableArguments {
         return o
     }
 
+    func validate() throws {
+        try check("--epochs", epochs, in: Limits.epochs)
+        try check("--batch", batch, in: Limits.batch)
+        try check("--lr", lr, in: .above(0, 10))
+        try check("--weight-decay", weightDecay, in: .closed(0, 10))
+        try check("--label-smoothing", labelSmoothing, in: .upTo(0, 1))
+        try check("--swa-start", swaStart, in: .closed(0, 1))
+        if let size { try checkClassifierSize(size, "--size") }
+        if let maxSteps { try check("--max-steps", maxSteps, in: Limits.steps) }
+    }
+
+    /// Inception-v3's input: 75…1024 px (its stem leaves nothing below 75), 139 or more with the auxiliary head.
+    func checkClassifierSize(_ side: Int, _ name: String) throws {
+        try check(name, side, in: Limits.classifierSize, " (Inception-v3's smallest input is 75)")
+        if auxLogits && side < 139 { throw ValidationError("\(name) \(side): --aux-logits needs an input of at least 139") }
+    }
+
+    /// The slices, all of one size (resized to --size when given).
     func read() throws -> [PatientSlices] {
-        if let size, size < 75 { throw ValidationError("--size must be at least 75 (Inception-v3's smallest input)") }
-        return try SliceSet.read(URL(fileURLWithPath: slices), size: size)
+        let patients = try SliceSet.read(URL(fileURLWithPath: slices), size: size)
+        let sides = Set(patients.flatMap { p in p.images.map { Int(Double($0.count).squareRoot()) } } + patients.map(\.size))
+        guard sides.count == 1, let side = sides.first else {
+            throw ValidationError("\(slices): slices of different sizes (\(sides.sorted().map { "\($0)²" }.joined(separator: ", "))); "
+                                  + "pass --size N to resize them all to N × N")
+        }
+        if size == nil {
+            do { try checkClassifierSize(side, "--size") } catch let e as ValidationError {
+                throw ValidationError("\(slices): the slices are \(side) × \(side); pass --size N to resize them (\(e.message))")
+            }
+        }
+        return patients
     }
 }
 
@@ -61,6 +90,11 @@ struct ClassifyCV: ParsableCommand {
     @OptionGroup var args: ClassifierArguments
     @Option var folds = 5
     @Option(help: "Bootstrap replicates for the confidence intervals.") var replicates = 2000
+
+    func validate() throws {
+        try check("--folds", folds, in: Limits.folds)
+        try check("--replicates", replicates, in: Limits.bootstrap)
+    }
 
     func run() throws {
         let patients = try args.read()
@@ -112,9 +146,15 @@ struct ClassifyExplain: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @OptionGroup var device: DeviceOptions
 
+    func validate() throws {
+        if let target, !tumourClassNames.contains(target) {
+            throw ValidationError("--target \(target): must be one of \(tumourClassNames.joined(separator: ", "))")
+        }
+    }
+
     func run() throws {
         let backend = try device.backend()
-        let (model, size) = try ClassifierTrainer.load(URL(fileURLWithPath: weights), backend: backend)
+        let (model, size) = try loadClassifier(weights, backend: backend)
         guard let p = try SliceSet.read(URL(fileURLWithPath: slices), size: size).first(where: { $0.patient == patient }) else {
             throw ValidationError("\(slices): no patient \(patient)")
         }
@@ -131,4 +171,14 @@ struct ClassifyExplain: ParsableCommand {
         }
         print("\(p.images.count) Grad-CAM overlays for \(patient) in \(dir.path)")
     }
+}
+
+/// A classifier from `classify train` (NaN/inf weights are refused by the load), its recorded input size
+/// checked as `--size` is.
+func loadClassifier(_ path: String, backend: Backend) throws -> (model: InceptionV3, size: Int) {
+    let loaded = try ClassifierTrainer.load(URL(fileURLWithPath: path), backend: backend)
+    guard Limits.classifierSize.contains(loaded.size) else {
+        throw InputError("\(path): metadata 'size' \(loaded.size): must be between \(Limits.classifierSize.lowerBound) and \(Limits.classifierSize.upperBound)")
+    }
+    return loaded
 }

@@ -42,10 +42,15 @@ struct DebugForward: ParsableCommand {
     @Flag(name: .customLong("transform-input"), help: "inception-v3: torchvision's transform_input (its ImageNet weights use it).")
     var transformInput = false
 
-    func run() throws {
+    func validate() throws {
         guard ["swin-unetr", "inception-v3"].contains(model) else {
             throw ValidationError("--model \(model): use swin-unetr or inception-v3")
         }
+        guard ["mlp", "linear"].contains(head) else { throw ValidationError("--head \(head): must be mlp or linear") }
+        try check("--num-classes", numClasses, in: 1...10_000)
+    }
+
+    func run() throws {
         if model == "inception-v3" { return try inception() }
         let backend = try device.backend()
         let net = try SwinUNETRFile.load(URL(fileURLWithPath: files.weights),
@@ -94,6 +99,11 @@ struct DebugStep: ParsableCommand {
     @Option var lr: Float = 1e-4
     @Option(name: .customLong("weight-decay")) var weightDecay: Float = 1e-5
 
+    func validate() throws {
+        try check("--lr", lr, in: .above(0, 10))
+        try check("--weight-decay", weightDecay, in: .closed(0, 10))
+    }
+
     func run() throws {
         let backend = try device.backend()
         let net = try SwinUNETRFile.load(URL(fileURLWithPath: files.weights),
@@ -128,10 +138,17 @@ struct DebugSlidingWindow: ParsableCommand {
     @Option(name: .customLong("sw-batch")) var swBatch = 1
     @Option(name: .customLong("sigma-scale")) var sigmaScale = 0.125
 
+    func validate() throws {
+        _ = try roiTriple(roi, "--roi")
+        try check("--overlap", overlap, in: .upTo(0, 1))
+        guard SlidingWindowOptions.Mode(rawValue: mode) != nil else { throw ValidationError("--mode \(mode): must be gaussian or constant") }
+        try check("--sw-batch", swBatch, in: Limits.batch)
+        try check("--sigma-scale", sigmaScale, in: .above(0, 10))
+    }
+
     func run() throws {
-        let size = roi.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard size.count == 3 else { throw ValidationError("--roi needs three sizes, e.g. 96,96,96") }
-        guard let m = SlidingWindowOptions.Mode(rawValue: mode) else { throw ValidationError("--mode is gaussian or constant") }
+        let size = try roiTriple(roi, "--roi")
+        let m = SlidingWindowOptions.Mode(rawValue: mode)!
         let backend = try device.backend()
         let net = try SwinUNETRFile.load(URL(fileURLWithPath: files.weights),
                                          configFile: files.config.map { URL(fileURLWithPath: $0) }, backend: backend)

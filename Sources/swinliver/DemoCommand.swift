@@ -37,13 +37,25 @@ struct DemoCommand: ParsableCommand {
     /// RandCropByLabelClasses centres (background : liver : tumour): tumours are a small share of a crop.
     static let classRatios = [1.0, 1, 3]
 
+    func validate() throws {
+        try check("--cases", cases, in: Limits.cases)
+        _ = try inPlaneGrid(inPlane)
+        try checkFeatureSize(featureSize)
+        _ = try roiTriple(roi, "--roi")
+        _ = try spacingTriple(spacing, "--spacing")
+        try check("--pretrain-epochs", pretrainEpochs, in: Limits.epochs)
+        try check("--epochs", epochs, in: Limits.epochs)
+        try check("--batch", batch, in: Limits.batch)
+        try check("--lr", lr, in: .above(0, 10))
+    }
+
     func run() throws {
         let start = Date()
         let spec = try device.map { try DeviceSpecifier(parsing: $0) } ?? DeviceSpecifier.preferGPU()
         let backend = try spec.makeBackend()
         print("device: \(backend.deviceName) (\(spec))")
         let out = URL(fileURLWithPath: self.out), data = out.appendingPathComponent("data")
-        let sp = try doubleTriple(spacing, "--spacing"), size = try integerTriple(roi, "--roi")
+        let sp = try spacingTriple(spacing, "--spacing"), size = try roiTriple(roi, "--roi")
         if !FileManager.default.fileExists(atPath: data.appendingPathComponent("manifest.csv").path) {
             try SyntheticCohort.write(cases: cases, to: data, seed: seed, generator: try SynthCommand.generator(inPlane: inPlane))
         }
@@ -130,12 +142,12 @@ struct DemoCommand: ParsableCommand {
         }
         var rows: [String: Any] = [:]
         let model = try Models.SwinUNETRFile.load(weights, backend: backend)
-        let file = try SafeTensorsFile(contentsOf: weights).metadata
+        let recorded = try weightsSettings(try SafeTensorsFile(contentsOf: weights).metadata, file: weights.path)
         let segmenter = VolumeSegmenter(model: model, backend: backend,
-                                        window: SlidingWindowOptions(roi: try integerTriple(file["roi"] ?? "96", "roi"), overlap: 0.5))
+                                        window: SlidingWindowOptions(roi: recorded.roi ?? [96, 96, 96], overlap: 0.5))
         for (ct, liver) in pairs {
             let s = try ScanSegmentation.run(root.appendingPathComponent(ct), segmenter: segmenter,
-                                             preprocessing: Preprocessing(spacing: try doubleTriple(file["spacing"] ?? "1.5,1.5,2", "spacing")))
+                                             preprocessing: Preprocessing(spacing: recorded.spacing ?? [1.5, 1.5, 2]))
             let dest = dir.appendingPathComponent(ct)
             try NIfTI.write(s.mask, to: dest, as: .uint8, like: s.header)
             let gt = try NIfTI.read(root.appendingPathComponent(liver)).volume

@@ -17,8 +17,13 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Bootstrap replicates for the confidence intervals.") var bootstrap = 2000
     @Option var seed: UInt64 = 0
 
+    func validate() throws {
+        _ = try labelIDs(labels)
+        try check("--bootstrap", bootstrap, in: Limits.bootstrap)
+    }
+
     func run() throws {
-        let ids = labelList(labels)
+        let ids = try labelIDs(labels)
         let gtCases = try niftiCases(in: gt), predCases = try niftiCases(in: pred)
         let types = try manifest.map { try tumourTypes(URL(fileURLWithPath: $0)) } ?? [:]
         var warnings: [String] = []

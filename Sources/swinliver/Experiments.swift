@@ -38,9 +38,10 @@ func finite(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
 /// Segments `cases` with `weights` into `predictions/` and scores them against their labels.
 func segmentAndScore(name: String, weights: URL, cases: [CaseEntry], predictions: URL, backend: Backend) throws -> VariantResult {
     let file = try SafeTensorsFile(contentsOf: weights)
+    let recorded = try weightsSettings(file.metadata, file: weights.path)
     let model = try SwinUNETRFile.load(weights, backend: backend)
-    let spacing = try file.metadata["spacing"].map { try doubleTriple($0, "spacing") } ?? [1.5, 1.5, 2.0]
-    let roi = try file.metadata["roi"].map { try integerTriple($0, "roi") } ?? [96, 96, 96]
+    let spacing = recorded.spacing ?? [1.5, 1.5, 2.0]
+    let roi = recorded.roi ?? [96, 96, 96]
     let segmenter = VolumeSegmenter(model: model, backend: backend, window: SlidingWindowOptions(roi: roi, overlap: 0.5))
     var rows: [(String, [Int: SegmentationMetrics])] = []
     for c in cases {

@@ -22,6 +22,8 @@ struct MetricsCommand: ParsableCommand {
         guard (gt != nil && pred != nil) != (classification != nil) else {
             throw ValidationError("give --gt and --pred, or --classification")
         }
+        _ = try labelIDs(labels)
+        try check("--bootstrap", bootstrap, in: Limits.bootstrap)
     }
 
     func run() throws {
@@ -32,18 +34,13 @@ struct MetricsCommand: ParsableCommand {
             return
         }
         var out: [(String, JSONValue)] = []
-        for (id, m) in try maskPairMetrics(gt: URL(fileURLWithPath: gt!), pred: URL(fileURLWithPath: pred!), labels: labelList(labels)) {
+        for (id, m) in try maskPairMetrics(gt: URL(fileURLWithPath: gt!), pred: URL(fileURLWithPath: pred!), labels: labelIDs(labels)) {
             out.append((String(id), .object([("dice", .number(m.dice)), ("iou", .number(m.iou)), ("hd95", .number(m.hd95)),
                                               ("assd", .number(m.assd)),
                                               ("medpy_hd95", m.medpyHD95.map { .number($0) } ?? .string("error (empty mask)"))])))
         }
         print(JSONValue.object([("labels", .object(out))]).text())
     }
-}
-
-/// "1,2" → [1, 2]
-func labelList(_ text: String) -> [Int] {
-    text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
 }
 
 /// Reads a ground-truth / prediction pair (same grid, label masks, else a named error) and computes the

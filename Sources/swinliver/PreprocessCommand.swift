@@ -18,12 +18,22 @@ struct PreprocessCommand: ParsableCommand {
 
     func validate() throws {
         if (label == nil) != (labelOut == nil) { throw ValidationError("--label and --label-out go together") }
+        _ = try spacingTriple(spacing, "--spacing")
+        _ = try huWindow()
+    }
+
+    /// `--window low,high`: two finite HU values, low < high.
+    func huWindow() throws -> [Float] {
+        let w = try numberList(window, "--window")
+        guard w.count == 2, w[0] < w[1], w.allSatisfy(Limits.huWindow.contains) else {
+            throw ValidationError("--window \(window): needs low,high with low < high, each between \(number(Limits.huWindow.lowerBound)) and \(number(Limits.huWindow.upperBound)) HU")
+        }
+        return w.map { Float($0) }
     }
 
     func run() throws {
-        let sp = try doubleTriple(spacing, "--spacing")
-        let w = window.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-        guard w.count == 2, w[0] < w[1] else { throw ValidationError("--window needs low,high with low < high") }
+        let sp = try spacingTriple(spacing, "--spacing")
+        let w = try huWindow()
         let (image, header) = try NIfTI.read(URL(fileURLWithPath: input))
         let lab = try label.map { path -> Volume in
             let v = try NIfTI.read(URL(fileURLWithPath: path)).volume

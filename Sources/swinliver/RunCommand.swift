@@ -19,15 +19,21 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Slice window: auto or none.") var window = "auto"
     @OptionGroup var device: DeviceOptions
 
+    func validate() throws {
+        guard SliceWindow(rawValue: window) != nil else { throw ValidationError("--window \(window): must be auto or none") }
+        try check("--review-below", reviewBelow, in: .closed(0, 1))
+    }
+
     func run() throws {
-        guard let sliceWindow = SliceWindow(rawValue: window) else { throw ValidationError("--window must be auto or none") }
+        let sliceWindow = SliceWindow(rawValue: window)!
         let backend = try device.backend()
         let segFile = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: segWeights))
+        let recorded = try weightsSettings(segFile.metadata, file: segWeights)
         let seg = try SwinUNETRFile.load(URL(fileURLWithPath: segWeights), backend: backend)
-        let spacing = try segFile.metadata["spacing"].map { try doubleTriple($0, "spacing") } ?? [1.5, 1.5, 2.0]
-        let roi = try segFile.metadata["roi"].map { try integerTriple($0, "roi") } ?? [96, 96, 96]
+        let spacing = recorded.spacing ?? [1.5, 1.5, 2.0]
+        let roi = recorded.roi ?? [96, 96, 96]
         let segmenter = VolumeSegmenter(model: seg, backend: backend, window: SlidingWindowOptions(roi: roi, overlap: 0.5))
-        let (classifier, size) = try ClassifierTrainer.load(URL(fileURLWithPath: clsWeights), backend: backend)
+        let (classifier, size) = try loadClassifier(clsWeights, backend: backend)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw ValidationError("\(input): no such file or folder") }
         let cts = isDir.boolValue

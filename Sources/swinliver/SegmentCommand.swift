@@ -21,15 +21,20 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: "Sliding-window overlap.") var overlap = 0.5
     @OptionGroup var device: DeviceOptions
 
+    func validate() throws {
+        if let spacing { _ = try spacingTriple(spacing, "--spacing") }
+        if let roi { _ = try roiTriple(roi, "--roi") }
+        try check("--overlap", overlap, in: .upTo(0, 1))
+    }
+
     func run() throws {
         let backend = try device.backend()
         let url = URL(fileURLWithPath: weights)
         let file = try SafeTensorsFile(contentsOf: url)
+        let recorded = try weightsSettings(file.metadata, file: weights)
         let model = try SwinUNETRFile.load(url, backend: backend)
-        let sp = try spacing.map { try doubleTriple($0, "--spacing") }
-            ?? file.metadata["spacing"].map { try doubleTriple($0, "spacing in \(weights)") } ?? [1.5, 1.5, 2.0]
-        let window = try roi.map { try integerTriple($0, "--roi") }
-            ?? file.metadata["roi"].map { try integerTriple($0, "roi in \(weights)") } ?? [96, 96, 96]
+        let sp = try spacing.map { try spacingTriple($0, "--spacing") } ?? recorded.spacing ?? [1.5, 1.5, 2.0]
+        let window = try roi.map { try roiTriple($0, "--roi") } ?? recorded.roi ?? [96, 96, 96]
         let segmenter = VolumeSegmenter(model: model, backend: backend, window: SlidingWindowOptions(roi: window, overlap: overlap))
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else {
@@ -82,12 +87,16 @@ struct ExportCommand: ParsableCommand {
             guard let json = file.metadata["options"], let o = try? JSONDecoder().decode(FineTuneOptions.self, from: Data(json.utf8)) else {
                 throw ValidationError("\(checkpoint): not a `train` checkpoint (a pretraining checkpoint's encoder is encoder.safetensors)")
             }
+            metadata = ["spacing": o.spacing.map { "\($0)" }.joined(separator: ","), "roi": o.roi.map(String.init).joined(separator: ",")]
+            _ = try weightsSettings(metadata, file: checkpoint)
+            try checked(in: checkpoint, key: "options") { _ in try checkFeatureSize(o.featureSize, "feature_size") }
             model = try SwinUNETR(SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: o.featureSize), backend: backend)
             try model.load(from: file, ignoring: Set(file.keys.filter { $0.hasPrefix("optimizer.") }), backend: backend)
-            metadata = ["spacing": o.spacing.map { "\($0)" }.joined(separator: ","), "roi": o.roi.map(String.init).joined(separator: ",")]
         } else {
-            model = try SwinUNETRFile.load(url, backend: backend)
+            // Refuse invalid inference settings here rather than copy them into a file `segment` then rejects.
             metadata = file.metadata.filter { ["spacing", "roi"].contains($0.key) }
+            _ = try weightsSettings(metadata, file: checkpoint)
+            model = try SwinUNETRFile.load(url, backend: backend)
         }
         try SwinUNETRFile.write(model, to: URL(fileURLWithPath: out), backend: backend, metadata: metadata)
         print("wrote \(out): \(model.namedParameters().count) tensors, \(model.parameterCount) parameters, MONAI SwinUNETR keys")

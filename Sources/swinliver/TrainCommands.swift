@@ -5,19 +5,6 @@ import Models
 import Train
 import Volumes
 
-/// Parses "96" or "96,96,64" (ROI) and "1.5,1.5,2" (spacing).
-func integerTriple(_ text: String, _ name: String) throws -> [Int] {
-    let v = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard (v.count == 1 || v.count == 3), v.allSatisfy({ $0 > 0 }) else { throw ValidationError("\(name) needs N or N,N,N (positive)") }
-    return v.count == 1 ? [v[0], v[0], v[0]] : v
-}
-
-func doubleTriple(_ text: String, _ name: String) throws -> [Double] {
-    let v = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-    guard (v.count == 1 || v.count == 3), v.allSatisfy({ $0 > 0 }) else { throw ValidationError("\(name) needs N or N,N,N (positive)") }
-    return v.count == 1 ? [v[0], v[0], v[0]] : v
-}
-
 /// The options `pretrain`, `train` and `ablate` share.
 struct RunArguments: ParsableArguments {
     @Option(help: "Dataset: a folder (manifest.csv, dataset.json, LiTS or plain NIfTI files) or a manifest CSV.")
@@ -41,6 +28,21 @@ struct RunArguments: ParsableArguments {
     @OptionGroup var device: DeviceOptions
 
     func cases() throws -> [CaseEntry] { try Dataset.cases(at: URL(fileURLWithPath: data)) }
+
+    /// Every numeric option in range (argument-parser calls this before the command's own validate()).
+    func validate() throws {
+        try checkFeatureSize(featureSize)
+        _ = try roiTriple(roi, "--roi")
+        try check("--batch", batch, in: Limits.batch)
+        try check("--samples", samples, in: Limits.samples)
+        try check("--epochs", epochs, in: Limits.epochs)
+        if let lr { try check("--lr", lr, in: .above(0, 10)) }
+        try check("--weight-decay", weightDecay, in: .closed(0, 10))
+        try check("--warmup", warmup, in: .upTo(0, 1))
+        _ = try spacingTriple(spacing, "--spacing")
+        try check("--checkpoint-every", checkpointEvery, in: Limits.steps)
+        if let maxSteps { try check("--max-steps", maxSteps, in: Limits.steps) }
+    }
 }
 
 /// `swinliver pretrain`: self-supervised pretraining of the Swin encoder.
@@ -55,11 +57,19 @@ struct PretrainCommand: ParsableCommand {
     @Option(name: .customLong("lambda-contrast")) var lambdaContrast: Float = 1
     @Option(help: "NT-Xent temperature.") var temperature: Float = 0.5
 
+    func validate() throws {
+        for (name, v) in [("--lambda-inpaint", lambdaInpaint), ("--lambda-flip", lambdaFlip), ("--lambda-contrast", lambdaContrast)] {
+            try check(name, v, in: .closed(0, 1000))
+        }
+        try check("--temperature", temperature, in: .above(0, 100))
+        _ = try options()
+    }
+
     func options() throws -> PretrainOptions {
         var o = PretrainOptions()
-        o.featureSize = common.featureSize; o.roi = try integerTriple(common.roi, "--roi"); o.batchSize = common.batch
+        o.featureSize = common.featureSize; o.roi = try roiTriple(common.roi, "--roi"); o.batchSize = common.batch
         o.samplesPerVolume = common.samples; o.epochs = common.epochs; o.lr = common.lr ?? o.lr; o.weightDecay = common.weightDecay
-        o.warmupFraction = common.warmup; o.spacing = try doubleTriple(common.spacing, "--spacing"); o.seed = common.seed
+        o.warmupFraction = common.warmup; o.spacing = try spacingTriple(common.spacing, "--spacing"); o.seed = common.seed
         o.checkpointEvery = common.checkpointEvery; o.maxSteps = common.maxSteps
         o.tasks = try PretrainTask.parse(tasks).map(\.rawValue).sorted()
         o.lambdaInpaint = lambdaInpaint; o.lambdaFlip = lambdaFlip; o.lambdaContrast = lambdaContrast
@@ -97,19 +107,32 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("batch-dice"), help: "Dice over the whole batch per class (MONAI DiceCELoss(batch=True), nnU-Net) instead of per sub-volume.")
     var batchDice = false
 
+    func validate() throws {
+        try check("--validate-every", validateEvery, in: 0...Limits.epochs.upperBound)
+        try check("--train-fraction", trainFraction, in: .open(0, 1))
+        try check("--overlap", overlap, in: .upTo(0, 1))
+        for (name, p) in [("--flip-prob", flipProbability), ("--rotate-prob", rotateProbability), ("--zoom-prob", zoomProbability),
+                          ("--intensity-prob", intensityProbability)] {
+            try check(name, p, in: .closed(0, 1))
+        }
+        _ = try options()
+    }
+
     func options() throws -> FineTuneOptions {
         var o = FineTuneOptions()
-        o.featureSize = common.featureSize; o.roi = try integerTriple(common.roi, "--roi"); o.batchSize = common.batch
+        o.featureSize = common.featureSize; o.roi = try roiTriple(common.roi, "--roi"); o.batchSize = common.batch
         o.samplesPerVolume = common.samples; o.epochs = common.epochs; o.lr = common.lr ?? o.lr; o.weightDecay = common.weightDecay
-        o.warmupFraction = common.warmup; o.spacing = try doubleTriple(common.spacing, "--spacing"); o.seed = common.seed
+        o.warmupFraction = common.warmup; o.spacing = try spacingTriple(common.spacing, "--spacing"); o.seed = common.seed
         o.checkpointEvery = common.checkpointEvery; o.maxSteps = common.maxSteps; o.validateEvery = validateEvery
         o.trainFraction = trainFraction; o.overlap = overlap; o.initEncoder = initEncoder
         o.batchDice = batchDice ? true : nil
         o.flipProbability = flipProbability; o.rotate90Probability = rotateProbability
         o.zoomProbability = zoomProbability; o.intensityProbability = intensityProbability
         if let classRatios {
-            let r = classRatios.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard r.count >= 2, r.allSatisfy({ $0 >= 0 }), r.reduce(0, +) > 0 else { throw ValidationError("--class-ratios needs non-negative numbers per class") }
+            let r = try numberList(classRatios, "--class-ratios")
+            guard (2...3).contains(r.count), r.allSatisfy({ (0...1000).contains($0) }), r.reduce(0, +) > 0 else {
+                throw ValidationError("--class-ratios \(classRatios): needs 2 or 3 numbers (background, liver, tumour), each in [0, 1000], not all 0")
+            }
             o.classRatios = r
         }
         return o

@@ -9,18 +9,74 @@ public enum SwinUNETRFile {
 
     /// The model's hyper-parameters from `--config` (the fixture's config.json form, or a bare
     /// constructor-argument object) or, without one, from the weights' metadata.
+    /// The config is validated here; every error names the file it came from.
     public static func config(weights: SafeTensorsFile, configFile: URL?) throws -> SwinUNETRConfig {
         if let configFile {
-            let data = try Data(contentsOf: configFile)
-            let any = try JSONSerialization.jsonObject(with: data)
-            guard let obj = any as? [String: Any] else { throw ConfigError(message: "\(configFile.path): not a JSON object") }
+            let path = configFile.path
+            guard let data = try? Data(contentsOf: configFile) else { throw ConfigError(message: "\(path): cannot read the file") }
+            guard let any = try? JSONSerialization.jsonObject(with: data) else { throw ConfigError(message: "\(path): not valid JSON") }
+            guard let obj = any as? [String: Any] else { throw ConfigError(message: "\(path): not a JSON object") }
             let args = obj["constructor_args"] ?? obj
-            return try JSONDecoder().decode(SwinUNETRConfig.self, from: try JSONSerialization.data(withJSONObject: args))
+            guard args is [String: Any] else { throw ConfigError(message: "\(path): constructor_args is not a JSON object") }
+            return try decode(try JSONSerialization.data(withJSONObject: args), source: path)
         }
         guard let json = weights.metadata["config"] else {
             throw ConfigError(message: "\(weights.name): no model config in the metadata; pass --config C.json")
         }
-        return try JSONDecoder().decode(SwinUNETRConfig.self, from: Data(json.utf8))
+        return try decode(Data(json.utf8), source: "\(weights.name) (metadata 'config')")
+    }
+
+    /// Decodes and validates a config; a problem is one sentence naming `source` and the key.
+    public static func decode(_ data: Data, source: String) throws -> SwinUNETRConfig {
+        let config: SwinUNETRConfig
+        do { config = try JSONDecoder().decode(SwinUNETRConfig.self, from: data) } catch let e as DecodingError {
+            throw ConfigError(message: "\(source): \(culprit(data) ?? plainSentence(e))")
+        } catch {
+            throw ConfigError(message: "\(source): not valid JSON")
+        }
+        do { try config.validate() } catch let e as ConfigError { throw ConfigError(message: "\(source): \(e.message)") }
+        return config
+    }
+
+    /// Foundation reports a number that does not fit its type (2.5 or 1e30 for an integer) as corrupt data with
+    /// no key; decoding one key at a time finds it.
+    static func culprit(_ data: Data) -> String? {
+        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        for key in obj.keys.sorted() {
+            var probe: [String: Any] = ["in_channels": 1, "out_channels": 3]
+            probe[key] = obj[key]
+            guard let d = try? JSONSerialization.data(withJSONObject: probe) else { continue }
+            do { _ = try JSONDecoder().decode(SwinUNETRConfig.self, from: d) } catch let e as DecodingError {
+                if case .dataCorrupted(let c) = e, c.codingPath.isEmpty { return "key '\(key)' has a value out of range or of the wrong kind" }
+                return plainSentence(e)
+            } catch { continue }
+        }
+        return nil
+    }
+
+    /// A DecodingError as a sentence: "key 'depths[1]': expected an integer" rather than the enum dump.
+    static func plainSentence(_ error: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.reduce("") { s, k in k.intValue.map { "\(s)[\($0)]" } ?? (s.isEmpty ? k.stringValue : "\(s).\(k.stringValue)") }
+        }
+        func kind(_ type: Any.Type) -> String {
+            switch type {
+            case is Int.Type: return "an integer"
+            case is Double.Type, is Float.Type: return "a number"
+            case is Bool.Type: return "true or false"
+            case is String.Type: return "a string"
+            case is [Int].Type: return "a list of integers"
+            default: return type is [Any].Type ? "a list" : "an object"
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let c): return "missing key '\(path(c.codingPath + [key]))'"
+        case .typeMismatch(let type, let c): return "key '\(path(c.codingPath))' should be \(kind(type))"
+        case .valueNotFound(let type, let c): return "key '\(path(c.codingPath))' is null; it should be \(kind(type))"
+        case .dataCorrupted(let c):
+            return c.codingPath.isEmpty ? "not valid JSON" : "key '\(path(c.codingPath))' has a value out of range or of the wrong kind"
+        @unknown default: return "cannot be decoded"
+        }
     }
 
     /// Writes every parameter and buffer (MONAI keys) with the config in the metadata, atomically.

@@ -8,12 +8,19 @@ public struct StateDictError: Error, CustomStringConvertible {
     public var missing: [String] = []
     public var unexpected: [String] = []
     public var shapeMismatches: [String] = []
+    /// Tensors holding NaN or ±inf, with how many: such weights would run and give garbage (an all-background mask).
+    public var nonFinite: [(key: String, count: Int)] = []
 
     public var description: String {
         var parts: [String] = []
         if !missing.isEmpty { parts.append("missing keys: " + missing.joined(separator: ", ")) }
         if !unexpected.isEmpty { parts.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
         if !shapeMismatches.isEmpty { parts.append("shape mismatches: " + shapeMismatches.joined(separator: ", ")) }
+        if !nonFinite.isEmpty {
+            let tensors = nonFinite.map { "tensor \($0.key) holds \($0.count) NaN/inf value\($0.count == 1 ? "" : "s")" }
+            if parts.isEmpty { return "\(file): " + tensors.joined(separator: "; ") }
+            parts += tensors
+        }
         return "\(file): state dict does not match the model: " + parts.joined(separator: "; ")
     }
 }
@@ -22,6 +29,7 @@ extension Module {
     /// Loads every parameter and buffer from `file` (keys `prefix` + the model's keys), as
     /// `load_state_dict(strict=True)`: no key missing, none unused under `prefix`, shapes equal.
     /// `ignoring` lists keys the file may carry that the model recomputes (MONAI's relative_position_index).
+    /// A tensor holding NaN or ±inf is refused (named, with its count) before anything is assigned.
     public func load(from file: SafeTensorsFile, prefix: String = "", ignoring: Set<String> = [], backend: Backend) throws {
         var error = StateDictError(file: file.name)
         let params = namedParameters(prefix: prefix), buffers = namedBuffers(prefix: prefix)
@@ -36,7 +44,10 @@ extension Module {
                 error.shapeMismatches.append("\(key) file \(info.shape) model \(shape)")
                 return nil
             }
-            return try backend.upload(try file.floats(key), shape: shape, name: key)
+            let values = try file.floats(key)
+            let bad = values.reduce(0) { $1.isFinite ? $0 : $0 + 1 }
+            guard bad == 0 else { error.nonFinite.append((key, bad)); return nil }
+            return try backend.upload(values, shape: shape, name: key)
         }
         var loaded: [(Tensor, (Tensor) throws -> Void)] = []
         for (k, p) in params { if let t = try tensor(k, p.value.shape) { loaded.append((t, p.assign)) } }
@@ -45,7 +56,7 @@ extension Module {
             let key = k + "num_batches_tracked"
             if file.tensors[key] == nil { error.missing.append(key) } else { bn.batchesTracked = Int(try file.integers(key).first ?? 0) }
         }
-        guard error.missing.isEmpty, error.unexpected.isEmpty, error.shapeMismatches.isEmpty else { throw error }
+        guard error.missing.isEmpty, error.unexpected.isEmpty, error.shapeMismatches.isEmpty, error.nonFinite.isEmpty else { throw error }
         for (t, assign) in loaded { try assign(t) }
     }
 

@@ -59,13 +59,40 @@ public struct SwinUNETRConfig: Codable, Equatable, Sendable {
         useV2 = try c.decodeIfPresent(Bool.self, forKey: .useV2) ?? false
     }
 
-    /// MONAI's constructor checks, plus clear errors for options SwinLiver does not implement yet.
+    /// Bounds that keep every value inside what the network can build: no trap, no giant allocation.
+    public static let featureSizes = 12...768
+    public static let channels = 1...64
+    public static let depthRange = 1...64
+    public static let windowSizes = 1...32
+    public static let mlpRatios = 0.0...16.0
+
+    /// MONAI's constructor checks, range checks on every size (a value outside would trap or allocate
+    /// without bound), plus clear errors for options SwinLiver does not implement yet.
     public func validate() throws {
         func fail(_ m: String) -> ConfigError { ConfigError(message: m) }
+        func range(_ r: ClosedRange<Int>) -> String { "between \(r.lowerBound) and \(r.upperBound)" }
+        guard Self.channels.contains(inChannels) else { throw fail("in_channels \(inChannels) must be \(range(Self.channels))") }
+        guard Self.channels.contains(outChannels) else { throw fail("out_channels \(outChannels) must be \(range(Self.channels))") }
         guard featureSize > 0, featureSize % 12 == 0 else { throw fail("feature_size should be divisible by 12.") }
+        guard Self.featureSizes.contains(featureSize) else {
+            throw fail("feature_size \(featureSize) must be \(range(Self.featureSizes)) (and divisible by 12)")
+        }
         guard depths.count == 4, numHeads.count == 4 else { throw fail("depths and num_heads need 4 stages") }
-        for (i, h) in numHeads.enumerated() where (featureSize << i) % h != 0 {
-            throw fail("stage \(i + 1): dim \(featureSize << i) is not divisible by num_heads \(h)")
+        for (i, d) in depths.enumerated() where !Self.depthRange.contains(d) {
+            throw fail("depths: stage \(i + 1) has \(d) blocks; each must be \(range(Self.depthRange))")
+        }
+        for (i, h) in numHeads.enumerated() {
+            guard h >= 1 else { throw fail("num_heads: stage \(i + 1) has \(h) heads; each must be at least 1") }
+            guard (featureSize << i) % h == 0 else {
+                throw fail("stage \(i + 1): dim \(featureSize << i) is not divisible by num_heads \(h)")
+            }
+        }
+        guard Self.windowSizes.contains(windowSize) else { throw fail("window_size \(windowSize) must be \(range(Self.windowSizes))") }
+        guard mlpRatio.isFinite, mlpRatio > Self.mlpRatios.lowerBound, mlpRatio <= Self.mlpRatios.upperBound else {
+            throw fail("mlp_ratio \(mlpRatio) must be a finite number in (0, \(Int(Self.mlpRatios.upperBound))]")
+        }
+        guard Int(Double(featureSize) * mlpRatio) >= 1 else {
+            throw fail("mlp_ratio \(mlpRatio): the first stage's MLP would have no hidden units (feature_size × mlp_ratio < 1)")
         }
         for (name, r) in [("drop_rate", dropRate), ("attn_drop_rate", attnDropRate), ("dropout_path_rate", dropoutPathRate)]
             where !(0...1).contains(r) { throw fail("\(name) should be between 0 and 1.") }
