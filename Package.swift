@@ -18,6 +18,8 @@ let package = Package(
         // C headers: OpenCL + CLBlast (GPU path) and OpenBLAS's cblas.h (CPU reference GEMM).
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // zlib's gz* API: NIfTI data read (and its gzip CRC checked) in Swift.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // libnifti behind a small C API (its headers live in /usr/include/nifti on Debian).
         .target(name: "CNIfTI", cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
                 linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z"), .linkedLibrary("m")]),
@@ -35,7 +37,7 @@ let package = Package(
         // safetensors reader/writer (weights and golden files).
         .target(name: "SafeTensors"),
         // 3D medical volumes: NIfTI-1/2 I/O through libnifti (preprocessing follows).
-        .target(name: "Volumes", dependencies: ["CNIfTI", "SeededRandom"]),
+        .target(name: "Volumes", dependencies: ["CNIfTI", "CZlib", "SeededRandom"]),
         // Segmentation and classification metrics (MONAI / medpy / scikit-learn definitions), bootstrap CIs.
         .target(name: "Metrics", dependencies: ["SeededRandom"]),
         // Layers and networks built from Autograd ops.
@@ -50,6 +52,7 @@ let package = Package(
                 "Kernels", "Autograd", "Models", "Train", "Volumes", "Metrics", "Classification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(name: "swinliver-fuzz", dependencies: ["SeededRandom"], path: "Sources/swinliver-fuzz", swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "TestSupport", dependencies: ["Kernels", "SafeTensors", "SeededRandom"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SafeTensors", "TestSupport"]),
         // Runs the built `swinliver` binary (make test builds it first).

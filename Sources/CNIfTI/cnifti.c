@@ -1,5 +1,6 @@
 #include "cnifti.h"
 #include <nifti2_io.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,50 +28,23 @@ int cnifti_open(const char *path, cnifti_image *out) {
     to_rows(nim->qto_xyz, out->qto_xyz);
     to_rows(nim->sto_xyz, out->sto_xyz);
     for (int i = 0; i < 8; ++i) out->pixdim[i] = nim->pixdim[i];
-    out->vox_offset = nim->iname_offset;
-    out->version = 1;
-    znzFile fp = znzopen(path, "rb", nifti_is_gzfile(path));
-    if (!znz_isnull(fp)) {
-        int32_t size = 0;
-        if (znzread(&size, 4, 1, fp) == 1 && (size == 540 || size == 0x1c020000)) out->version = 2;
-        Xznzclose(&fp);
-    }
-    return 0;
-}
-
-/* Reads the voxels with znzlib rather than nifti_image_load, which silently replaces NaN and inf
-   by 0: SwinLiver reports such voxels instead. */
-int cnifti_load(cnifti_image *img) {
-    nifti_image *nim = (nifti_image *)img->handle;
-    if (!nim || !nim->iname) return -1;
-    size_t nbytes = (size_t)nim->nvox * (size_t)nim->nbyper;
-    void *buf = malloc(nbytes > 0 ? nbytes : 1);
-    if (!buf) return -3;
-    znzFile fp = znzopen(nim->iname, "rb", nifti_is_gzfile(nim->iname));
-    if (znz_isnull(fp)) { free(buf); return -1; }
-    int ok = znzseek(fp, (long)nim->iname_offset, SEEK_SET) >= 0 && znzread(buf, 1, nbytes, fp) == nbytes;
-    znzclose(fp);
-    if (!ok) { free(buf); return -2; }
-    if (nim->swapsize > 1 && nim->byteorder != nifti_short_order()) nifti_swap_Nbytes(nim->nvox, nim->swapsize, buf);
-    img->data = buf;
     return 0;
 }
 
 void cnifti_close(cnifti_image *img) {
     if (img->handle) nifti_image_free((nifti_image *)img->handle);
-    free(img->data);
     img->handle = NULL;
-    img->data = NULL;
 }
 
 const char *cnifti_datatype_name(int code) { return nifti_datatype_string(code); }
 
 int cnifti_write(const char *path, const int64_t dims[3], int datatype, const void *data, const double affine[16],
-                 int qform_code, int sform_code, int version) {
+                 int qform_code, int sform_code, int version, int *os_error) {
+    *os_error = 0;
     int64_t d[8] = {3, dims[0], dims[1], dims[2], 1, 1, 1, 1};
     nifti_image *nim = nifti_make_new_nim(d, datatype, 1);
     if (!nim) return -1;
-    nim->nifti_type = NIFTI_FTYPE_NIFTI1_1;
+    nim->nifti_type = version == 2 ? NIFTI_FTYPE_NIFTI2_1 : NIFTI_FTYPE_NIFTI1_1;
     memcpy(nim->data, data, (size_t)nim->nvox * (size_t)nim->nbyper);
     nifti_dmat44 m;
     for (int r = 0; r < 4; ++r)
@@ -93,23 +67,28 @@ int cnifti_write(const char *path, const int64_t dims[3], int datatype, const vo
     nim->xyz_units = NIFTI_UNITS_MM;
     nim->scl_slope = 1;
     nim->scl_inter = 0;
+    /* libnifti's writers neither report a failed write (nifti_image_write returns nothing) nor fill a
+       NIfTI-2 header: convert the header and write it, a 4-byte empty extension flag and the data
+       ourselves, checking every call and the close (where gzip flushes). */
+    union { nifti_1_header h1; nifti_2_header h2; } h;
+    size_t hsize;
     if (version == 2) {
-        /* libnifti's own NIfTI-2 writer leaves an empty header here: convert and write the 540-byte
-           header, a 4-byte empty extension flag and the data ourselves. */
-        nifti_2_header h;
-        if (nifti_convert_nim2n2hdr(nim, &h) != 0) { nifti_image_free(nim); return -3; }
-        h.vox_offset = 544;
-        znzFile fp = znzopen(path, "wb", nifti_is_gzfile(path));
-        if (znz_isnull(fp)) { nifti_image_free(nim); return -4; }
-        char ext[4] = {0, 0, 0, 0};
-        int ok = znzwrite(&h, sizeof(h), 1, fp) == 1 && znzwrite(ext, 1, 4, fp) == 4
-              && znzwrite(nim->data, (size_t)nim->nbyper, (size_t)nim->nvox, fp) == (size_t)nim->nvox;
-        Xznzclose(&fp);
-        nifti_image_free(nim);
-        return ok ? 0 : -5;
+        if (nifti_convert_nim2n2hdr(nim, &h.h2) != 0) { nifti_image_free(nim); return -3; }
+        h.h2.vox_offset = 544;
+        hsize = sizeof(h.h2);
+    } else {
+        if (nifti_convert_nim2n1hdr(nim, &h.h1) != 0) { nifti_image_free(nim); return -3; }
+        h.h1.vox_offset = 352;
+        hsize = sizeof(h.h1);
     }
-    if (nifti_set_filenames(nim, path, 0, 1) != 0) { nifti_image_free(nim); return -2; }
-    nifti_image_write(nim);
+    znzFile fp = znzopen(path, "wb", nifti_is_gzfile(path));
+    if (znz_isnull(fp)) { *os_error = errno; nifti_image_free(nim); return -4; }
+    char ext[4] = {0, 0, 0, 0};
+    int ok = znzwrite(&h, hsize, 1, fp) == 1 && znzwrite(ext, 1, 4, fp) == 4
+          && znzwrite(nim->data, (size_t)nim->nbyper, (size_t)nim->nvox, fp) == (size_t)nim->nvox;
+    if (!ok) *os_error = errno;
+    int closed = Xznzclose(&fp);
+    if (ok && closed != 0) *os_error = errno;
     nifti_image_free(nim);
-    return 0;
+    return ok && closed == 0 ? 0 : -5;
 }

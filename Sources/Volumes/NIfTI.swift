@@ -35,72 +35,94 @@ public struct NIfTIHeader: Sendable {
 }
 
 public enum NIfTI {
-    /// Volumes larger than this many voxels are refused before any allocation (a hostile header).
-    public static let maxVoxels = 1 << 31
+    /// Volumes larger than this many voxels are refused before any allocation (a hostile header);
+    /// `SWINLIVER_MAX_VOXELS` raises or lowers it. 2²⁹ is 18× a 512 × 512 × 1000 CT.
+    public static var maxVoxels: Int {
+        ProcessInfo.processInfo.environment["SWINLIVER_MAX_VOXELS"].flatMap { Int($0) }.map { min(max($0, 1), 1 << 40) } ?? 1 << 29
+    }
+
+    /// Voxel sizes outside this range (mm) are refused: no scanner makes them, and resampling from them
+    /// would ask for absurd grids.
+    public static let voxelSizeRange = 1e-3...1e3
 
     /// Reads a 3D (or single-volume 4D) NIfTI-1/2 image, `.nii` or `.nii.gz`, as Float values with
     /// scl_slope/scl_inter applied, and the affine nibabel reports (sform when its code > 0, else qform,
-    /// else the pixdim diagonal).
+    /// else the pixdim diagonal). The header is checked in Swift first (NIfTIRawHeader); the data is read
+    /// in chunks, so a file that lies about its size fails before its full size is allocated; a gzip
+    /// file is read to its end, so its CRC and length are checked.
     public static func read(_ url: URL) throws -> (volume: Volume, header: NIfTIHeader) {
         let path = url.path
         func fail(_ p: String) -> NIfTIError { NIfTIError(file: path, problem: p) }
-        guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw fail("no such file") }
+        guard !isDirectory.boolValue else { throw fail("is a folder, not a NIfTI file") }
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        // Header first: validate before reading any data.
+        let gzip = GzipStream.isGzip(path: path)
+        let stream = try GzipStream(path: path)
+        defer { stream.close() }
+        var head = try stream.read(upTo: NIfTIRawHeader.nifti1Size)
+        if NIfTIRawHeader.size(of: head) == NIfTIRawHeader.nifti2Size {
+            head += try stream.read(upTo: NIfTIRawHeader.nifti2Size - NIfTIRawHeader.nifti1Size)
+        }
+        let raw = try NIfTIRawHeader(bytes: head, file: path)
+        let layout = try raw.layout(file: path, fileSize: fileSize, gzip: gzip, maxVoxels: maxVoxels)
+        // libnifti parses the (now known sane) header for the qform/sform matrices.
         var img = cnifti_image()
-        guard cnifti_open(path, &img) == 0 else {
-            throw fail(fileSize < 348 ? "truncated (\(fileSize) bytes): not a complete NIfTI header" : "not a NIfTI-1/NIfTI-2 file")
-        }
+        guard cnifti_open(path, &img) == 0 else { throw fail("libnifti could not read the header") }
         defer { cnifti_close(&img) }
-        let ndim = Int(img.ndim)
-        // Axes beyond ndim count as 1 whatever the header holds there.
-        let dims = withUnsafeBytes(of: img.dim) { Array($0.bindMemory(to: Int64.self)).map(Int.init) }
-            .enumerated().map { $0.offset < ndim ? $0.element : 1 }
-        guard ndim >= 1, ndim <= 7, dims.prefix(ndim).allSatisfy({ $0 >= 1 }) else {
-            throw fail("invalid dimensions \(dims.prefix(max(ndim, 1)))")
-        }
-        guard dims[3...].allSatisfy({ $0 == 1 }) else {
-            throw fail("not a 3D image: dimensions \(Array(dims.prefix(ndim))) (4D is accepted only with one volume)")
-        }
-        guard let type = NIfTIDataType(rawValue: img.datatype) else {
-            throw fail("unsupported datatype \(img.datatype) (\(String(cString: cnifti_datatype_name(img.datatype))))")
-        }
-        let (n, overflow) = dims[0].multipliedReportingOverflow(by: dims[1] * dims[2])
-        guard !overflow, dims[0] < 1 << 20, dims[1] < 1 << 20, dims[2] < 1 << 20, n <= maxVoxels else {
-            throw fail("absurd dimensions \(Array(dims.prefix(3))) (more than \(maxVoxels) voxels)")
-        }
-        if !path.hasSuffix(".gz") {
-            let needed = Int(img.vox_offset) + n * type.bytes
-            guard fileSize >= needed else { throw fail("truncated: \(fileSize) bytes, the header describes \(needed)") }
-        }
-        guard cnifti_load(&img) == 0, let raw = img.data else {
-            throw fail("truncated or corrupt image data (expected \(n * type.bytes) bytes)")
-        }
-        var slope = img.scl_slope, inter = img.scl_inter
-        if slope == 0 || !slope.isFinite { slope = 1; inter = 0 }   // nibabel: no scaling
-        if !inter.isFinite { inter = 0 }
-        let values = convert(raw, type: type, shape: Array(dims.prefix(3)), slope: slope, inter: inter)
-        let bad = values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
-        guard bad == 0 else { throw fail("\(bad) NaN or infinite voxel values") }
         let qform = affine(img.qto_xyz), sform = affine(img.sto_xyz)
         let pixdim = withUnsafeBytes(of: img.pixdim) { Array($0.bindMemory(to: Double.self)) }
         let aff: Affine = img.sform_code > 0 ? sform
-            : img.qform_code > 0 ? qform : Affine.diagonal([pixdim[1], pixdim[2], pixdim[3]].map { $0 > 0 ? $0 : 1 })
-        let header = NIfTIHeader(version: Int(img.version), datatype: type, qformCode: Int(img.qform_code),
+            : img.qform_code > 0 ? qform : Affine.diagonal([pixdim[1], pixdim[2], pixdim[3]])
+        guard aff.rows.joined().allSatisfy(\.isFinite) else { throw fail("the affine holds NaN or infinite values: [\(aff)]") }
+        guard aff.spacing.allSatisfy({ voxelSizeRange.contains($0) }) else {
+            throw fail("voxel size \(aff.spacing) mm is outside \(voxelSizeRange.lowerBound)–\(voxelSizeRange.upperBound) mm")
+        }
+        // The data, chunk by chunk.
+        guard try stream.skip(layout.offset - head.count) == layout.offset - head.count else {
+            throw fail("truncated: the file ends before the image data")
+        }
+        let bytes = try readData(stream, count: layout.byteCount, file: path)
+        if gzip { try stream.finish(limit: 1 << 24) }
+        var slope = raw.sclSlope, inter = raw.sclInter
+        if slope == 0 || !slope.isFinite { slope = 1; inter = 0 }   // nibabel: no scaling
+        let values = bytes.withUnsafeBytes { p in
+            convert(p.baseAddress!, type: layout.type, shape: layout.shape, slope: slope, inter: inter, swapped: raw.swapped)
+        }
+        let bad = values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        guard bad == 0 else { throw fail("\(bad) NaN or infinite voxel values") }
+        guard let type = NIfTIDataType(rawValue: img.datatype) else { throw fail("unsupported datatype \(img.datatype)") }
+        let header = NIfTIHeader(version: raw.version, datatype: type, qformCode: Int(img.qform_code),
                                  sformCode: Int(img.sform_code), qform: qform, sform: sform, pixdim: pixdim,
                                  slope: slope, inter: inter)
-        return (Volume(shape: Array(dims.prefix(3)), values: values, affine: aff), header)
+        return (Volume(shape: layout.shape, values: values, affine: aff), header)
+    }
+
+    /// Reads exactly `count` bytes, growing the buffer as the data arrives (a header that promises more
+    /// than the file holds fails before the whole promise is allocated).
+    private static func readData(_ stream: GzipStream, count: Int, file: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        while out.count < count {
+            let chunk = try stream.read(upTo: min(count - out.count, max(out.count, 1 << 24)))
+            if chunk.isEmpty { break }
+            out.reserveCapacity(min(count, out.count + chunk.count + max(out.count, 1 << 24)))
+            out += chunk
+        }
+        guard out.count == count else {
+            throw NIfTIError(file: file, problem: "truncated: \(out.count) bytes of image data, the header describes \(count)")
+        }
+        return out
     }
 
     /// Disk order is Fortran (i fastest); the volume is C order (k fastest).
-    private static func convert(_ raw: UnsafeMutableRawPointer, type: NIfTIDataType, shape: [Int], slope: Double,
-                                inter: Double) -> [Float] {
+    private static func convert(_ raw: UnsafeRawPointer, type: NIfTIDataType, shape: [Int], slope: Double,
+                                inter: Double, swapped: Bool) -> [Float] {
         let (I, J, K) = (shape[0], shape[1], shape[2])
-        func gather<T>(_: T.Type, _ f: (T) -> Double) -> [Float] {
-            let p = raw.bindMemory(to: T.self, capacity: I * J * K)
+        func gather<T: FixedWidthInteger>(_: T.Type, _ f: (T) -> Double) -> [Float] {
             var out = [Float](repeating: 0, count: I * J * K)
             for k in 0..<K { for j in 0..<J { for i in 0..<I {
-                out[(i * J + j) * K + k] = Float(f(p[i + I * (j + J * k)]) * slope + inter)
+                let v = raw.loadUnaligned(fromByteOffset: (i + I * (j + J * k)) * MemoryLayout<T>.size, as: T.self)
+                out[(i * J + j) * K + k] = Float(f(swapped ? v.byteSwapped : v) * slope + inter)
             } } }
             return out
         }
@@ -113,8 +135,8 @@ public enum NIfTI {
         case .uint32: return gather(UInt32.self) { Double($0) }
         case .int64: return gather(Int64.self) { Double($0) }
         case .uint64: return gather(UInt64.self) { Double($0) }
-        case .float32: return gather(Float.self) { Double($0) }
-        case .float64: return gather(Double.self) { $0 }
+        case .float32: return gather(UInt32.self) { Double(Float(bitPattern: $0)) }
+        case .float64: return gather(UInt64.self) { Double(bitPattern: $0) }
         }
     }
 
@@ -135,7 +157,9 @@ public enum NIfTI {
         let ext = path.hasSuffix(".nii.gz") ? ".nii.gz" : path.hasSuffix(".nii") ? ".nii" : ""
         guard !ext.isEmpty else { throw fail("the name must end in .nii or .nii.gz") }
         let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+            throw fail("cannot create the folder \(dir.path)")
+        }
         let tmpPath = dir.appendingPathComponent(".\(url.lastPathComponent.dropLast(ext.count)).tmp\(getpid())\(ext)").path
         let (I, J, K) = (volume.shape[0], volume.shape[1], volume.shape[2])
         func fortran<T>(_ f: (Float) -> T) -> [T] {
@@ -145,14 +169,18 @@ public enum NIfTI {
         }
         func int<T: FixedWidthInteger>(_ v: Float) -> T {
             let r = v.rounded()
+            if r.isNaN { return 0 }
             return r <= Float(T.min) ? T.min : r >= Float(T.max) ? T.max : T(r)
         }
         let dims: [Int64] = [Int64(I), Int64(J), Int64(K)]
         let affine = volume.affine.rows.flatMap { $0 }
         let qcode = Int32(like.map { $0.qformCode > 0 ? $0.qformCode : 1 } ?? 1)
         let scode = Int32(like.map { $0.sformCode > 0 ? $0.sformCode : 1 } ?? 1)
+        var osError: Int32 = 0
         func write<T>(_ data: [T]) -> Int32 {
-            data.withUnsafeBytes { cnifti_write(tmpPath, dims, type.rawValue, $0.baseAddress, affine, qcode, scode, version == 2 ? 2 : 1) }
+            data.withUnsafeBytes {
+                cnifti_write(tmpPath, dims, type.rawValue, $0.baseAddress, affine, qcode, scode, version == 2 ? 2 : 1, &osError)
+            }
         }
         let status: Int32
         switch type {
@@ -167,15 +195,31 @@ public enum NIfTI {
         case .int64: status = write(fortran { int($0) as Int64 })
         case .uint64: status = write(fortran { int($0) as UInt64 })
         }
-        guard status == 0, FileManager.default.fileExists(atPath: tmpPath) else {
+        guard status == 0 else {
             try? FileManager.default.removeItem(atPath: tmpPath)
-            throw fail("libnifti could not write the file")
+            let why = osError != 0 ? String(cString: strerror(osError)) : "libnifti error \(status)"
+            throw fail("could not write (\(why)); any previous file of this name is left as it was")
         }
-        guard rename(tmpPath, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: tmpPath)
-            throw fail("rename failed: \(String(cString: strerror(errno)))")
-        }
+        try commitTemporaryFile(tmpPath, to: path)
     }
+}
+
+/// fsyncs a finished temporary file and renames it over `path` (then fsyncs the folder), so `path` is
+/// either its old content or the complete new file; on failure the temporary file is removed.
+func commitTemporaryFile(_ tmpPath: String, to path: String) throws {
+    func fail(_ what: String) -> NIfTIError {
+        let why = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(atPath: tmpPath)
+        return NIfTIError(file: path, problem: "could not write (\(what): \(why)); any previous file of this name is left as it was")
+    }
+    let fd = open(tmpPath, O_RDONLY)
+    guard fd >= 0 else { throw fail("reopening the temporary file") }
+    let synced = fsync(fd) == 0
+    close(fd)
+    guard synced else { throw fail("fsync") }
+    guard rename(tmpPath, path) == 0 else { throw fail("rename") }
+    let dir = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY)
+    if dir >= 0 { _ = fsync(dir); close(dir) }
 }
 
 extension NIfTI {

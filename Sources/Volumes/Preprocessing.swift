@@ -30,8 +30,8 @@ public struct Preprocessing: Sendable, Equatable {
         var img = try Self.orient(image), lab = try label.map { try Self.orient($0) }
         steps?("2_Orientationd", img, lab)
         let orientedAffine = img.affine, orientedShape = img.shape
-        img = Self.resample(img, spacing: spacing, nearest: false)
-        lab = lab.map { Self.resample($0, spacing: spacing, nearest: true) }
+        img = try Self.resample(img, spacing: spacing, nearest: false)
+        lab = try lab.map { try Self.resample($0, spacing: spacing, nearest: true) }
         steps?("3_Spacingd", img, lab)
         let resampledShape = img.shape
         img.values = img.values.map { Self.scale($0, window) }
@@ -87,12 +87,20 @@ public struct Preprocessing: Sendable, Equatable {
 
     /// Spacingd: output shape round_half_even((n − 1)·old/new + 1), first voxel centre kept, values by
     /// trilinear interpolation (border clamp) or nearest (round half to even) at inv(A_in)·A_out·p, in Double.
-    public static func resample(_ v: Volume, spacing new: [Double], nearest: Bool) -> Volume {
+    /// An output grid over `NIfTI.maxVoxels` (a tiny target spacing) is refused before it is allocated.
+    public static func resample(_ v: Volume, spacing new: [Double], nearest: Bool) throws -> Volume {
         let old = v.spacing
-        let shape = (0..<3).map { i in max(1, Int((Double(v.shape[i] - 1) * old[i] / new[i] + 1).rounded(.toNearestOrEven))) }
+        guard new.count == 3, new.allSatisfy({ $0.isFinite && $0 > 0 }), old.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw NIfTIError(file: "resampling", problem: "invalid spacing \(new) (from \(old)): each must be finite and positive")
+        }
+        let sizes = (0..<3).map { i in (Double(v.shape[i] - 1) * old[i] / new[i] + 1).rounded(.toNearestOrEven) }
+        guard sizes.reduce(1, *) <= Double(NIfTI.maxVoxels) else {
+            throw NIfTIError(file: "resampling", problem: "spacing \(new) mm would make a grid of \(sizes.map { Int($0) }) voxels from \(v.shape) at \(old) mm: more than \(NIfTI.maxVoxels) voxels")
+        }
+        let shape = sizes.map { max(1, Int($0)) }
         var rows = v.affine.rows
         for c in 0..<3 { for r in 0..<3 { rows[r][c] = v.affine.rows[r][c] / old[c] * new[c] } }
-        return resampleOnto(v, shape: shape, affine: Affine(rows), nearest: nearest)
+        return try resampleOnto(v, shape: shape, affine: Affine(rows), nearest: nearest)
     }
 
     /// ScaleIntensityRanged(a_min, a_max, 0, 1, clip=True), in Float as MONAI.
@@ -167,7 +175,7 @@ extension Preprocessing {
         for i in 0..<3 { rows[i][3] -= (0..<3).reduce(0.0) { $0 + v.affine.rows[i][$1] * Double(t.cropStart[$1]) } }
         let resampled = Volume(shape: r, values: full, affine: Affine(rows))
         // 2. resample onto the oriented input grid
-        let oriented = resampleOnto(resampled, shape: t.orientedShape, affine: t.orientedAffine, nearest: nearest)
+        let oriented = try resampleOnto(resampled, shape: t.orientedShape, affine: t.orientedAffine, nearest: nearest)
         // 3. undo the orientation
         let o = try orientation(t.inputAffine)
         let src = (0..<3).map { j in o.firstIndex { $0.axis == j }! }
@@ -186,8 +194,11 @@ extension Preprocessing {
 
     /// Values of `v` at the voxel centres of another grid (shape, affine): trilinear or nearest (round half to
     /// even) at the continuous index inv(A_v)·A·p, clamped to the volume ('border'), computed in Double.
-    static func resampleOnto(_ v: Volume, shape: [Int], affine: Affine, nearest: Bool) -> Volume {
+    static func resampleOnto(_ v: Volume, shape: [Int], affine: Affine, nearest: Bool) throws -> Volume {
         let m = matmul(inverse(v.affine.rows), affine.rows)
+        guard m.joined().allSatisfy(\.isFinite) else {
+            throw NIfTIError(file: "resampling", problem: "singular or non-finite affine [\(v.affine)]: no voxel-to-world mapping")
+        }
         let (n1, n2) = (v.shape[1], v.shape[2])
         var out = [Float](repeating: 0, count: shape.reduce(1, *))
         var k = 0
