@@ -60,37 +60,22 @@ public struct SafeTensorsFile {
         guard n <= UInt64(Self.maxHeaderBytes) else { throw fail("header length \(n) exceeds \(Self.maxHeaderBytes) bytes") }
         guard Int(n) <= data.count - 8 else { throw fail("truncated: header of \(n) bytes but file has \(data.count)") }
         let headerData = data.subdata(in: data.startIndex + 8 ..< data.startIndex + 8 + Int(n))
-        guard let json = try? JSONSerialization.jsonObject(with: headerData), let header = json as? [String: Any] else {
+        if let key = Self.duplicateKey(in: [UInt8](headerData)) { throw fail("the header holds the key \(key) twice") }
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: headerData) } catch let error as DecodingError {
+            throw fail("invalid header: \(Self.describe(error))")
+        } catch {
             throw fail("header is not a JSON object")
         }
         let dataStart = 8 + Int(n)
         let dataBytes = data.count - dataStart
-        var meta: [String: String] = [:]
         var tensors: [String: TensorInfo] = [:]
-        for (key, value) in header {
-            if key == "__metadata__" {
-                guard let m = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
-                for (k, v) in m {
-                    guard let s = v as? String else { throw fail("__metadata__[\(k)] is not a string") }
-                    meta[k] = s
-                }
-                continue
+        for (key, e) in header.entries {
+            guard let dtype = DType(rawValue: e.dtype) else { throw fail("tensor \(key): unsupported dtype \(e.dtype)") }
+            guard e.dataOffsets.count == 2, e.dataOffsets.allSatisfy({ $0 >= 0 }), e.shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail("tensor \(key): bad shape \(e.shape) or data_offsets \(e.dataOffsets)")
             }
-            guard let e = value as? [String: Any] else { throw fail("entry \(key) is not an object") }
-            guard let ds = e["dtype"] as? String, let dtype = DType(rawValue: ds) else {
-                throw fail("tensor \(key): unsupported dtype \(e["dtype"] ?? "none")")
-            }
-            guard let shapeAny = e["shape"] as? [Any], let offAny = e["data_offsets"] as? [Any], offAny.count == 2 else {
-                throw fail("tensor \(key): missing shape or data_offsets")
-            }
-            let shape = try shapeAny.map { v -> Int in
-                guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw fail("tensor \(key): bad shape \(shapeAny)") }
-                return i
-            }
-            let offs = try offAny.map { v -> Int in
-                guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw fail("tensor \(key): bad data_offsets \(offAny)") }
-                return i
-            }
+            let offs = e.dataOffsets, shape = e.shape
             var count = 1
             for d in shape {
                 let (p, overflow) = count.multipliedReportingOverflow(by: d)
@@ -106,16 +91,96 @@ public struct SafeTensorsFile {
             }
             tensors[key] = TensorInfo(dtype: dtype, shape: shape, range: offs[0]..<offs[1])
         }
-        let ordered = tensors.sorted { ($0.value.range.lowerBound, $0.key) < ($1.value.range.lowerBound, $1.key) }
-        for (a, b) in zip(ordered, ordered.dropFirst()) where a.value.range.upperBound > b.value.range.lowerBound {
-            throw fail("tensors \(a.key) and \(b.key) overlap")
+        // As the reference implementation: the tensors tile the data section exactly, in order, with no
+        // gap, overlap or trailing byte.
+        let ordered = tensors.sorted { ($0.value.range.lowerBound, $0.value.range.upperBound, $0.key) < ($1.value.range.lowerBound, $1.value.range.upperBound, $1.key) }
+        var end = 0
+        for (key, t) in ordered {
+            guard t.range.lowerBound == end else {
+                throw fail(t.range.lowerBound > end ? "a hole of \(t.range.lowerBound - end) bytes before tensor \(key) in the data section"
+                                                    : "tensor \(key) overlaps the tensor before it")
+            }
+            end = t.range.upperBound
         }
+        guard end == dataBytes else { throw fail("\(dataBytes - end) bytes after the last tensor (the data section must end with it)") }
+        let meta = header.metadata
         self.name = name
         self.metadata = meta
         self.tensors = tensors
         self.keys = ordered.map(\.key)
         self.data = data
         self.dataStart = dataStart
+    }
+
+    /// The JSON header: `__metadata__` (strings only) and one entry per tensor; integers must be integers.
+    private struct Header: Decodable {
+        var metadata: [String: String] = [:]
+        var entries: [String: Entry] = [:]
+
+        struct Entry: Decodable {
+            let dtype: String
+            let shape: [Int]
+            let dataOffsets: [Int]
+            enum CodingKeys: String, CodingKey { case dtype, shape, dataOffsets = "data_offsets" }
+        }
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            for key in c.allKeys {
+                if key.stringValue == "__metadata__" { metadata = try c.decode([String: String].self, forKey: key) }
+                else { entries[key.stringValue] = try c.decode(Entry.self, forKey: key) }
+            }
+        }
+    }
+
+    /// A decoding error as one sentence: where in the header, and what was wrong.
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ c: DecodingError.Context) -> String {
+            c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+        }
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return c.codingPath.isEmpty ? "not a JSON object" : "\(path(c)) has the wrong type or value"
+        case .keyNotFound(let key, let c):
+            return "\(path(c).isEmpty ? "" : path(c) + ": ")missing \(key.stringValue)"
+        @unknown default:
+            return "not a valid safetensors header"
+        }
+    }
+
+    /// The first key that appears twice in one JSON object of `json` (JSON decoders keep one silently).
+    static func duplicateKey(in json: [UInt8]) -> String? {
+        var objects: [Set<ArraySlice<UInt8>>?] = []   // nil for an array
+        var expectKey = false
+        var i = 0
+        while i < json.count {
+            switch json[i] {
+            case UInt8(ascii: "\""):
+                var j = i + 1
+                while j < json.count, json[j] != UInt8(ascii: "\"") { j += json[j] == UInt8(ascii: "\\") ? 2 : 1 }
+                let text = json[min(i + 1, json.count)..<min(j, json.count)]
+                if expectKey, let top = objects.indices.last, objects[top] != nil,
+                   objects[top]!.insert(text).inserted == false {
+                    return String(decoding: text, as: UTF8.self)
+                }
+                expectKey = false
+                i = j
+            case UInt8(ascii: "{"): objects.append([]); expectKey = true
+            case UInt8(ascii: "["): objects.append(nil); expectKey = false
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = objects.popLast(); expectKey = false
+            case UInt8(ascii: ","): expectKey = objects.last.map { $0 != nil } ?? false
+            default: break
+            }
+            i += 1
+        }
+        return nil
     }
 
     public func info(_ key: String) throws -> TensorInfo {
