@@ -10,6 +10,18 @@ struct SwinLiver: ParsableCommand {
         subcommands: [Devices.self, SynthCommand.self, PreprocessCommand.self, PretrainCommand.self, TrainCommand.self,
                       SegmentCommand.self, ExportCommand.self, EvaluateCommand.self, MetricsCommand.self, AblateCommand.self,
                       SlicesCommand.self, ClassifyCommand.self, RunCommand.self, DemoCommand.self, Bench.self, Debug.self])
+
+    /// Exit status: 0 success, 1 an error (its message names the file, option or tensor), 64 a usage error.
+    static func main() {
+        // A write past a file-size limit then fails with EFBIG, and is reported, instead of killing the process.
+        signal(SIGXFSZ, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: PlainError.wrapping(error))
+        }
+    }
 }
 
 /// `--device cpu|opencl|opencl:N` (or SWINLIVER_DEVICE).
