@@ -39,8 +39,22 @@ final class TrainingCommandTests: XCTestCase {
         XCTAssertTrue(encoder.keys.contains("rotation_head.weight") && encoder.keys.contains("conv.4.weight"))
         XCTAssertEqual(try losses(pre.appendingPathComponent("log.jsonl")).count, 1)
 
+        // A pretrained encoder that differs from the seeded initial weights by +0.5 in the patch embedding, so
+        // the check below fails if --init-encoder were ignored (both runs draw the same seeded weights).
+        var shifted = SafeTensorsWriter()
+        shifted.metadata = encoder.metadata
+        for k in encoder.keys {
+            let info = try encoder.info(k)
+            if k == "swinViT.patch_embed.proj.weight" {
+                try shifted.add(k, try encoder.floats(k).map { $0 + 0.5 }, shape: info.shape)
+            } else {
+                try shifted.addRaw(k, dtype: info.dtype, shape: info.shape, bytes: try encoder.bytes(k))
+            }
+        }
+        let shiftedURL = work.appendingPathComponent("encoder-shifted.safetensors")
+        try shifted.write(to: shiftedURL)
         let run = work.appendingPathComponent("train")
-        r = try runSwinLiver(["train", "--data", data.path, "--out", run.path, "--init-encoder", pre.appendingPathComponent("encoder.safetensors").path,
+        r = try runSwinLiver(["train", "--data", data.path, "--out", run.path, "--init-encoder", shiftedURL.path,
                               "--epochs", "1", "--batch", "1", "--samples", "1", "--validate-every", "1"] + Self.model)
         XCTAssertEqual(r.status, 0, r.stderr)
         for f in ["best.safetensors", "final.safetensors", "checkpoint.safetensors", "split.json", "validation.json", "options.json"] {
@@ -48,12 +62,14 @@ final class TrainingCommandTests: XCTestCase {
         }
         let validation = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("validation.json"))) as! [String: Any]
         XCTAssertNotNil(validation["liver_dice"])
-        // The fine-tuned encoder started from the pretrained one: before training they were equal, so
-        // after one small step they are still close; the decoder was not pretrained.
+        // The fine-tuned encoder started from the given one: after one small step it is still within 0.01 of
+        // it, and 0.5 away from the unshifted (seeded) weights it would hold had the file been ignored.
         let best = try SafeTensorsFile(contentsOf: run.appendingPathComponent("best.safetensors"))
         XCTAssertEqual(best.metadata["spacing"], "8.0,8.0,8.0")
         let a = try best.floats("swinViT.patch_embed.proj.weight"), b = try encoder.floats("swinViT.patch_embed.proj.weight")
-        XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, 0.01)
+        XCTAssertEqual(a.count, b.count)
+        XCTAssertLessThan(zip(a, b).map { abs($0 - 0.5 - $1) }.max()!, 0.01)
+        XCTAssertGreaterThan(zip(a, b).map { abs($0 - $1) }.min()!, 0.49)
 
         let ct = data.appendingPathComponent("imagesTr").appendingPathComponent(try FileManager.default.contentsOfDirectory(
             atPath: data.appendingPathComponent("imagesTr").path).sorted()[0])

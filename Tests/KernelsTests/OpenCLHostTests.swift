@@ -98,7 +98,7 @@ final class OpenCLHostTests: XCTestCase {
     }
 
     func testOpsDoNotTouchTheHostAndBuffersAreReused() throws {
-        for backend in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for backend in try TestBackends.all() {
             let x = try backend.upload((0..<60).map(Float.init), shape: Shape(3, 4, 5), name: "x")
             let base = backend.memory
             var peak = 0

@@ -11,7 +11,7 @@ final class AdamWReferenceTests: XCTestCase {
         let step = try SafeTensorsFile(contentsOf: try Reference.file("swin_unetr/train_step.safetensors"))
         let keys = step.keys.filter { $0.hasPrefix("after_step.") }.map { String($0.dropFirst("after_step.".count)) }
         XCTAssertEqual(keys.count, 10)
-        for backend in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for backend in try TestBackends.all() {
             let opt = AdamW(hyper: AdamWHyper(lr: 1e-4, weightDecay: 1e-5), backend: backend)
             var items: [(key: String, value: Tensor, gradient: Tensor)] = []
             for k in keys {

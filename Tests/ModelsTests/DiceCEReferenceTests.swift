@@ -11,7 +11,7 @@ final class DiceCEReferenceTests: XCTestCase {
         let f = try SafeTensorsFile(contentsOf: try Reference.file("losses/dicece.safetensors"))
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: try Reference.file("losses/losses.json"))) as! [String: Any]
         let cases = json["dicece"] as! [[String: Any]]
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             for (k, c) in cases.enumerated() {
                 let tape = Tape(backend: b)
                 let logits = tape.input(try b.upload(try f.floats("case\(k).logits"), shape: Shape(try f.shape("case\(k).logits")),
@@ -42,7 +42,7 @@ final class DiceCEReferenceTests: XCTestCase {
         for b in 0..<B { for c in 0..<C { for s in 0..<S { joined[joinedIndex(b, c, s)] = x[batchIndex(b, c, s)] } } }
         var batch = DiceCEOptions()
         batch.batch = true
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             func run(_ values: [Float], _ shape: Shape, _ labelShape: Shape, _ o: DiceCEOptions) throws -> ([Float], [Float]) {
                 let tape = Tape(backend: b)
                 let logits = tape.input(try b.upload(values, shape: shape, name: "logits"), requiresGrad: true)

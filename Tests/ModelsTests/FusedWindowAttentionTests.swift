@@ -14,7 +14,7 @@ final class FusedWindowAttentionTests: XCTestCase {
             ([4, 4, 4], [2, 2, 2], [0, 0, 0], 3, true),    // unshifted, no padding
             ([2, 3, 7], [4, 4, 4], [2, 2, 2], 2, false),   // clipped on two axes, no qkv bias
         ]
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             for (li, l) in layouts.enumerated() {
                 let dim = 6
                 var ini = Initializer(seed: UInt64(10 + li))
@@ -46,7 +46,7 @@ final class FusedWindowAttentionTests: XCTestCase {
     /// name; the CPU reference has no such bound.
     func testHeadDimensionBoundIsOpenCLOnly() throws {
         let dim = 66, size = [2, 2, 2], window = [2, 2, 2]
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             var ini = Initializer(seed: 1)
             let attn = try WindowAttention(dim: dim, heads: 1, window: window, qkvBias: true, backend: b, initializer: &ini)
             let g = WindowGeometry(batch: 1, size: size, channels: dim, window: window, shift: [0, 0, 0])

@@ -23,7 +23,7 @@ final class InceptionReferenceTests: XCTestCase {
     }
 
     func testBlocksMatchTorchvision() throws {
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             for name in ["InceptionA", "InceptionB", "InceptionC", "InceptionD", "InceptionE"] {
                 let weights = try file("blocks/\(name).weights.safetensors"), io = try file("blocks/\(name).io.safetensors")
                 let x = try b.upload(try io.floats("input"), shape: Shape(try io.shape("input")), name: "input")
@@ -84,7 +84,7 @@ final class InceptionReferenceTests: XCTestCase {
 extension InceptionReferenceTests {
     func testTransformInput() throws {
         let f = try file("transform_input.safetensors")
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             let tape = Tape(backend: b, recording: false)
             let x = tape.input(try b.upload(try f.floats("input"), shape: Shape(try f.shape("input")), name: "input"))
             assertClose(try b.download(try InceptionV3.applyTransformInput(x, tape: tape).value), try f.floats("output"), rel: 1e-5,

@@ -7,7 +7,7 @@ import XCTest
 
 /// Single layers against the golden files of ../shared/reference (MONAI / torchvision), on both backends.
 final class ReferenceLayerTests: XCTestCase {
-    func backends() throws -> [Backend] { [CPUBackend(), try TestBackends.openCL()] }
+    func backends() throws -> [Backend] { try TestBackends.all() }
 
     func file(_ path: String) throws -> SafeTensorsFile { try SafeTensorsFile(contentsOf: try Reference.file(path)) }
 

@@ -31,7 +31,7 @@ final class SelfSupervisedLossReferenceTests: XCTestCase {
     func testSelfSupervisedAndClassificationLosses() throws {
         let f = try SafeTensorsFile(contentsOf: try Reference.file("losses/selfsup.safetensors"))
         let want = try json()["selfsup"] as! [String: [String: Any]]
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             var tape = Tape(backend: b)
             let i = try leaf(f, "contrastive.input", tape, grad: true), t = try leaf(f, "contrastive.target", tape, grad: true)
             try check(try tape.contrastiveLoss(i, t, temperature: 0.5), value(want["contrastive"]!["loss"]),
@@ -56,7 +56,7 @@ final class SelfSupervisedLossReferenceTests: XCTestCase {
     func testSigmoidDice() throws {
         let f = try SafeTensorsFile(contentsOf: try Reference.file("losses/dice_sigmoid.safetensors"))
         let want = try json()["dice_sigmoid"] as! [String: Any]
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             let tape = Tape(backend: b)
             let logits = try leaf(f, "logits", tape, grad: true)
             let target = try b.upload(try f.floats("target"), shape: Shape(try f.shape("target")), name: "target")

@@ -23,7 +23,7 @@ final class SlidingWindowReferenceTests: XCTestCase {
 
     func testOutputsMatchMONAI() throws {
         let f = try SafeTensorsFile(contentsOf: try Reference.file("sliding_window/sliding_window.safetensors"))
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             let model = try SwinUNETRFile.load(try Reference.file("swin_unetr/weights.safetensors"),
                                                configFile: try Reference.file("swin_unetr/config.json"), backend: b)
             let x = try b.upload(try f.floats("input"), shape: Shape(try f.shape("input")), name: "input")

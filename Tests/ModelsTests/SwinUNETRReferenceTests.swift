@@ -36,7 +36,7 @@ final class SwinUNETRReferenceTests: XCTestCase {
     func testForwardMatchesEveryHiddenStateAndLogits() throws {
         let fwd = try file("forward.safetensors")
         let input = try file("input.safetensors")
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             let m = try model(on: b)
             let tape = Tape(backend: b)
             let x = tape.input(try b.upload(try input.floats("x"), shape: Shape(try input.shape("x")), name: "x"))
@@ -59,7 +59,7 @@ final class SwinUNETRReferenceTests: XCTestCase {
     /// The per-layer files name the layer that differs.
     func testLayerFiles() throws {
         let weights = try file("weights.safetensors")
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             let m = try model(on: b)
             _ = weights
             func io(_ layer: String, input: (String, String), output: (String, String), _ run: (Tape, Variable) throws -> Variable) throws {

@@ -16,7 +16,7 @@ final class SwinUNETRTrainStepTests: XCTestCase {
         let step = try SafeTensorsFile(contentsOf: dir.appendingPathComponent("train_step.safetensors"))
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("config.json"))) as! [String: Any]
         let config = try JSONDecoder().decode(SwinUNETRConfig.self, from: try JSONSerialization.data(withJSONObject: json["constructor_args"]!))
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             let model = try SwinUNETR(config, backend: b)
             try model.load(weights: weights, backend: b)
             let tape = Tape(backend: b)

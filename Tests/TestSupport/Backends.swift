@@ -11,6 +11,20 @@ public enum TestBackends {
         ["1", "true"].contains(environment["CI"]?.lowercased() ?? "") || environment["OPENCL_REQUIRED"] == "1"
     }
 
+    /// The CPU backend, then the OpenCL backend when there is a device. Where there is none the CPU half still
+    /// runs: the OpenCL half is skipped with a notice, or fails the test under CI / OPENCL_REQUIRED.
+    public static func all(file: StaticString = #filePath, line: UInt = #line) throws -> [Backend] {
+        if (try listOpenCLDevices()).isEmpty {
+            if openCLRequired {
+                XCTFail("no OpenCL device found, but CI/OPENCL_REQUIRED demands one (install pocl-opencl-icd)", file: file, line: line)
+            } else {
+                print("notice: no OpenCL device; the OpenCL half of this test was skipped (the CPU half ran)")
+            }
+            return [CPUBackend()]
+        }
+        return [CPUBackend(), try openCL()]
+    }
+
     /// A fresh OpenCL backend on device 0 (or `SWINLIVER_TEST_OPENCL_DEVICE`), or XCTSkip / failure.
     public static func openCL(profiling: Bool = false) throws -> OpenCLBackend {
         let index = Int(environment["SWINLIVER_TEST_OPENCL_DEVICE"] ?? "") ?? 0

@@ -39,7 +39,7 @@ final class TrainingStepTests: XCTestCase {
     func testPretrainingLossFallsOnBothBackends() throws {
         let size = [64, 32, 32]
         let data = blobs(count: 2, size: size, seed: 3)
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             let model = try SSLHead(tinyConfig(), projection: 32, backend: b, seed: 1)
             let step = try PretrainStep(model: model, optimizer: AdamW(hyper: AdamWHyper(lr: 2e-3), backend: b), backend: b,
                                         tasks: Set(PretrainTask.allCases))
@@ -77,7 +77,7 @@ final class TrainingStepTests: XCTestCase {
 
     func testFineTuningLossFallsOnBothBackends() throws {
         let size = [64, 32, 32], data = blobs(count: 1, size: size, seed: 5)
-        for b in [CPUBackend() as Backend, try TestBackends.openCL()] {
+        for b in try TestBackends.all() {
             let model = try SwinUNETR(tinyConfig(), backend: b, seed: 2)
             let step = SegmentationStep(model: model, optimizer: AdamW(hyper: AdamWHyper(lr: 2e-3), backend: b), backend: b)
             let x = try b.upload(data.images, shape: Shape([1, 1] + size), name: "x")
