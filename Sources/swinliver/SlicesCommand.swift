@@ -20,6 +20,12 @@ struct SlicesCommand: ParsableCommand {
     func validate() throws {
         guard (ct != nil && mask != nil) != (data != nil) else { throw ValidationError("give --ct and --mask, or --data") }
         guard SliceWindow(rawValue: window) != nil else { throw ValidationError("--window must be auto or none") }
+        do {
+            if let patient { try CaseName.check(patient, "--patient") }
+        } catch { throw ValidationError("\(error)") }
+        if let type, !tumourClassNames.contains(type) {
+            throw ValidationError("--type '\(type)' must be one of \(tumourClassNames.joined(separator: ", "))")
+        }
     }
 
     func run() throws {
@@ -35,6 +41,7 @@ struct SlicesCommand: ParsableCommand {
         let dir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var manifest = ["patient,slice,class,file"], missing: [String] = []
+        for c in cases { try CaseName.check(c.patient, "\(c.image.path): patient id") }
         for c in cases {
             let (image, _) = try NIfTI.read(c.image), (label, _) = try NIfTI.read(c.label)
             try NIfTI.checkPair(image: image, imageFile: c.image.path, label: label, labelFile: c.label.path)
@@ -48,13 +55,13 @@ struct SlicesCommand: ParsableCommand {
             for (i, k) in s.sliceIndices.enumerated() {
                 let name = "\(c.patient)_slice\(String(format: "%02d", i)).png"
                 try PNGFile.writeGray16(Array(s.images[i * n..<(i + 1) * n]), width: s.size, height: s.size, to: dir.appendingPathComponent(name))
-                manifest.append("\(c.patient),\(k),\(c.type),\(name)")
+                manifest.append(CSV.line([c.patient, String(k), c.type, name]))
             }
             print("\(c.patient): \(s.count) slices \(s.sliceIndices.first!)–\(s.sliceIndices.last!) around slice \(s.centreSlice), tumour \(s.componentSizes[s.largest]) voxels")
         }
         try (manifest.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("manifest.csv"), atomically: true, encoding: .utf8)
         if !missing.isEmpty {
-            try (["patient"] + missing).joined(separator: "\n").appending("\n")
+            try (["patient"] + missing.map { CSV.line([$0]) }).joined(separator: "\n").appending("\n")
                 .write(to: dir.appendingPathComponent("no_tumour.csv"), atomically: true, encoding: .utf8)
             print("\(missing.count) case(s) without a tumour listed in \(dir.appendingPathComponent("no_tumour.csv").path)")
         }

@@ -35,4 +35,38 @@ final class SlicesCommandTests: XCTestCase {
         XCTAssertTrue(none.stdout.contains("no tumour"), none.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("none/no_tumour.csv").path))
     }
+
+    /// Patient ids and types name files and CSV fields: traversal, separators and CSV metacharacters are
+    /// refused before anything is written, and nothing appears outside --out.
+    func testNamesStayInTheirFolder() throws {
+        let dir = try temporaryFolder("slices-names")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data"), out = dir.appendingPathComponent("deep/out")
+        XCTAssertEqual(try runSwinLiver(["synth", "--cases", "1", "--in-plane", "64,52", "--out", data.path]).status, 0)
+        let ct = data.appendingPathComponent("imagesTr").appendingPathComponent(
+            try FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("imagesTr").path).sorted()[0])
+        let mask = data.appendingPathComponent("labelsTr").appendingPathComponent(ct.lastPathComponent)
+        for (option, value) in [("--patient", "../../escape"), ("--patient", "a/b"), ("--patient", "x,y"), ("--patient", "q\"z"),
+                                ("--patient", ".hidden"), ("--patient", "line\nbreak"), ("--type", "HCC,ICC"), ("--type", "tumour")] {
+            let r = try runSwinLiver(["slices", "--ct", ct.path, "--mask", mask.path, "--out", out.path, option, value])
+            XCTAssertEqual(r.status, 64, "\(option) \(value): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(option), "\(option) \(value): \(r.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["data"])
+        let ok = try runSwinLiver(["slices", "--ct", ct.path, "--mask", mask.path, "--out", out.path, "--patient", "P 001", "--type", "ICC"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let slices = try SliceSet.read(out)
+        XCTAssertEqual(slices.map(\.patient), ["P 001"])
+        XCTAssertEqual(slices.first?.label, tumourClassNames.firstIndex(of: "ICC"))
+        XCTAssertEqual(slices.first?.images.count, 15)
+    }
+
+    func testCSVQuotingRoundTrips() {
+        let fields = ["plain", "a,b", "say \"hi\"", "", "two\nlines"]
+        let line = CSV.line(fields)
+        XCTAssertEqual(line, "plain,\"a,b\",\"say \"\"hi\"\"\",,\"two\nlines\"")
+        XCTAssertEqual(CSV.fields(Substring(line)), fields)
+        XCTAssertNil(CSV.fields("a,\"open"))
+    }
 }

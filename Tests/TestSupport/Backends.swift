@@ -34,7 +34,7 @@ public enum TestBackends {
                 XCTFail("no OpenCL device found, but CI/OPENCL_REQUIRED demands one (install pocl-opencl-icd)")
                 throw DeviceError.notFound(requested: "opencl:\(index)", available: ["cpu"])
             }
-            print("notice: no OpenCL device; skipping the OpenCL half of this test")
+            print("notice: no OpenCL device; skipped a test that needs OpenCL")
             throw XCTSkip("no OpenCL device")
         }
         return try OpenCLBackend(index: index, profiling: profiling)

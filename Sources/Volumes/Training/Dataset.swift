@@ -38,14 +38,16 @@ public enum Dataset {
     /// image,label,tumor_type,patient_id; paths relative to the CSV's folder. label / tumor_type may be empty.
     public static func manifest(_ url: URL) throws -> [CaseEntry] {
         let lines = try String(contentsOf: url, encoding: .utf8).split(whereSeparator: \.isNewline)
-        guard let header = lines.first?.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }),
+        guard let header = lines.first.flatMap(CSV.fields)?.map({ $0.trimmingCharacters(in: .whitespaces) }),
               let ii = header.firstIndex(of: "image") else {
             throw DatasetError(path: url.path, problem: "needs a header with image,label,tumor_type,patient_id")
         }
         let li = header.firstIndex(of: "label"), ti = header.firstIndex(of: "tumor_type"), pi = header.firstIndex(of: "patient_id")
         let base = url.deletingLastPathComponent()
         return try lines.dropFirst().enumerated().map { n, line in
-            let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let f = CSV.fields(line)?.map({ $0.trimmingCharacters(in: .whitespaces) }) else {
+                throw DatasetError(path: url.path, problem: "line \(n + 2): a quoted field is not closed")
+            }
             func field(_ i: Int?) -> String? { i.flatMap { $0 < f.count && !f[$0].isEmpty ? f[$0] : nil } }
             guard let image = field(ii) else { throw DatasetError(path: url.path, problem: "line \(n + 2): no image") }
             var type: TumourType?
