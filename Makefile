@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_FLAGS = -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: all setup kernels build release test demo bench clean
+.PHONY: all setup kernels build release test demo bench fuzz clean
 
 all: build
 
@@ -32,6 +32,16 @@ demo: release
 
 bench: release
 	.build/release/swinliver bench ops
+
+# Hostile input: ≥ 10,000 structured edge cases and seeded mutations through every reader and entry point of the
+# release binary (each under 20 s and 3 GiB of address space); fails on any crash, hang, giant allocation or
+# changed input. Regression cases in fuzz/regressions.txt run first; failing inputs go to runs/fuzz/failures/.
+FUZZ_CASES ?= 10000
+FUZZ_SEED ?= 1
+fuzz: release
+	$(SWIFT) build $(RELEASE_FLAGS) --product swinliver-fuzz
+	.build/release/swinliver-fuzz --binary .build/release/swinliver --cases $(FUZZ_CASES) --seed $(FUZZ_SEED) --jobs 2 \
+		--report runs/fuzz/report.json
 
 clean:
 	rm -rf .build

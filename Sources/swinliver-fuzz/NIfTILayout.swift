@@ -1,0 +1,61 @@
+/// Byte layouts of the NIfTI-1 (348-byte) and NIfTI-2 (540-byte) headers: the fields the seeds write and
+/// the mutations overwrite.
+enum NIfTILayout {
+    /// NIfTI-1: 348-byte header, magic "n+1\0" at 344, 4 extension bytes, data at vox_offset 352.
+    static let v1: [HeaderField] = [
+        HeaderField(name: "sizeof_hdr", offset: 0, kind: .i32),
+        HeaderField(name: "dim_info", offset: 39, kind: .u8),
+        HeaderField(name: "dim", offset: 40, kind: .i16, count: 8),
+        HeaderField(name: "intent_p1", offset: 56, kind: .f32),
+        HeaderField(name: "intent_code", offset: 68, kind: .i16),
+        HeaderField(name: "datatype", offset: 70, kind: .i16),
+        HeaderField(name: "bitpix", offset: 72, kind: .i16),
+        HeaderField(name: "slice_start", offset: 74, kind: .i16),
+        HeaderField(name: "pixdim", offset: 76, kind: .f32, count: 8),
+        HeaderField(name: "vox_offset", offset: 108, kind: .f32),
+        HeaderField(name: "scl_slope", offset: 112, kind: .f32),
+        HeaderField(name: "scl_inter", offset: 116, kind: .f32),
+        HeaderField(name: "slice_end", offset: 120, kind: .i16),
+        HeaderField(name: "slice_code", offset: 122, kind: .u8),
+        HeaderField(name: "xyzt_units", offset: 123, kind: .u8),
+        HeaderField(name: "cal_max", offset: 124, kind: .f32),
+        HeaderField(name: "cal_min", offset: 128, kind: .f32),
+        HeaderField(name: "slice_duration", offset: 132, kind: .f32),
+        HeaderField(name: "toffset", offset: 136, kind: .f32),
+        HeaderField(name: "qform_code", offset: 252, kind: .i16),
+        HeaderField(name: "sform_code", offset: 254, kind: .i16),
+        HeaderField(name: "quatern", offset: 256, kind: .f32, count: 6),
+        HeaderField(name: "srow", offset: 280, kind: .f32, count: 12),
+        HeaderField(name: "magic", offset: 344, kind: .u8, count: 4),
+        HeaderField(name: "extension", offset: 348, kind: .u8, count: 4),
+    ]
+
+    /// NIfTI-2: 540-byte header, magic "n+2\0\r\n\032\n" at 4, 4 extension bytes, data at vox_offset 544.
+    static let v2: [HeaderField] = [
+        HeaderField(name: "sizeof_hdr", offset: 0, kind: .i32),
+        HeaderField(name: "magic", offset: 4, kind: .u8, count: 8),
+        HeaderField(name: "datatype", offset: 12, kind: .i16),
+        HeaderField(name: "bitpix", offset: 14, kind: .i16),
+        HeaderField(name: "dim", offset: 16, kind: .i64, count: 8),
+        HeaderField(name: "intent_p1", offset: 80, kind: .f64),
+        HeaderField(name: "pixdim", offset: 104, kind: .f64, count: 8),
+        HeaderField(name: "vox_offset", offset: 168, kind: .i64),
+        HeaderField(name: "scl_slope", offset: 176, kind: .f64),
+        HeaderField(name: "scl_inter", offset: 184, kind: .f64),
+        HeaderField(name: "cal_max", offset: 192, kind: .f64),
+        HeaderField(name: "cal_min", offset: 200, kind: .f64),
+        HeaderField(name: "slice_duration", offset: 208, kind: .f64),
+        HeaderField(name: "toffset", offset: 216, kind: .f64),
+        HeaderField(name: "slice_start", offset: 224, kind: .i64),
+        HeaderField(name: "slice_end", offset: 232, kind: .i64),
+        HeaderField(name: "qform_code", offset: 344, kind: .i32),
+        HeaderField(name: "sform_code", offset: 348, kind: .i32),
+        HeaderField(name: "quatern", offset: 352, kind: .f64, count: 6),
+        HeaderField(name: "srow", offset: 400, kind: .f64, count: 12),
+        HeaderField(name: "slice_code", offset: 496, kind: .i32),
+        HeaderField(name: "xyzt_units", offset: 500, kind: .i32),
+        HeaderField(name: "intent_code", offset: 504, kind: .i32),
+        HeaderField(name: "dim_info", offset: 524, kind: .u8),
+        HeaderField(name: "extension", offset: 540, kind: .u8, count: 4),
+    ]
+}
