@@ -39,7 +39,7 @@ public struct TumourSlices: Sendable {
             throw SliceError(problem: "CT \(ct.shape) and label \(label.shape) must be the same 3D grid")
         }
         let s = ct.shape
-        let (ids, sizes) = connectedComponents(label.values.map { Int($0.rounded()) == 2 }, shape: s)
+        let (ids, sizes) = connectedComponents(label.values.map { $0.rounded() == 2 }, shape: s)
         guard !sizes.isEmpty else { return nil }
         let largest = sizes.indices.max { sizes[$0] < sizes[$1] || (sizes[$0] == sizes[$1] && $0 > $1) }!
         var area = [Int](repeating: 0, count: s[2])
@@ -68,7 +68,8 @@ public struct TumourSlices: Sendable {
             for i in 0..<h { for j in 0..<w { crop[i * w + j] = values[((box.x0 + i) * s[1] + box.y0 + j) * s[2] + z] } }
             var r = bilinear(crop, h: h, w: w, size: size)
             let (mn, mx) = (r.min()!, r.max()!)
-            r = mx > mn ? r.map { ($0 - mn) / (mx - mn) } : [Float](repeating: 0, count: r.count)
+            // In Double: the span of values near ±Float.greatestFiniteMagnitude overflows a Float.
+            r = mx > mn ? r.map { Float((Double($0) - Double(mn)) / (Double(mx) - Double(mn))) } : [Float](repeating: 0, count: r.count)
             images += r
         }
         return TumourSlices(componentSizes: sizes, largest: largest, areaPerSlice: area, centreSlice: centre,

@@ -104,25 +104,31 @@ func classificationReport(_ url: URL, replicates: Int, seed: UInt64) throws -> J
 func readClassificationCSV(_ url: URL) throws -> (labels: [Int], probs: [[Double]]) {
     let text = try String(contentsOf: url, encoding: .utf8)
     var rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
-    guard let header = rows.first else { throw ValidationError("\(url.path): empty file") }
+    guard let header = rows.first else { throw PlainError(description: "\(url.path): empty file") }
     rows.removeFirst()
     let need = ["patient", "label"] + tumourClasses.map { "p_" + $0 }
     let col = try need.map { name -> Int in
-        guard let i = header.firstIndex(of: name) else { throw ValidationError("\(url.path): missing column \(name) (need \(need.joined(separator: ",")))") }
+        guard let i = header.firstIndex(of: name) else { throw PlainError(description: "\(url.path): missing column \(name) (need \(need.joined(separator: ",")))") }
         return i
     }
-    var labels: [Int] = [], probs: [[Double]] = []
+    var labels: [Int] = [], probs: [[Double]] = [], seen: [String: Int] = [:]
     for (n, r) in rows.enumerated() {
         guard r.count >= header.count, let y = tumourClasses.firstIndex(of: r[col[1]]) else {
-            throw ValidationError("\(url.path) line \(n + 2): label must be one of \(tumourClasses.joined(separator: ", "))")
+            throw PlainError(description: "\(url.path) line \(n + 2): label must be one of \(tumourClasses.joined(separator: ", "))")
         }
+        if let first = seen[r[col[0]]] {
+            throw PlainError(description: "\(url.path) line \(n + 2): patient \(r[col[0]]) already has a row (line \(first)); one row per patient")
+        }
+        seen[r[col[0]]] = n + 2
         let p = try col[2...].map { i -> Double in
-            guard let v = Double(r[i]), v.isFinite else { throw ValidationError("\(url.path) line \(n + 2): bad probability '\(r[i])'") }
+            guard let v = Double(r[i]), v >= 0, v <= 1 else {
+                throw PlainError(description: "\(url.path) line \(n + 2): probability '\(r[i])' is not a number in [0, 1]")
+            }
             return v
         }
         labels.append(y)
         probs.append(p)
     }
-    guard !labels.isEmpty else { throw ValidationError("\(url.path): no rows") }
+    guard !labels.isEmpty else { throw PlainError(description: "\(url.path): no rows") }
     return (labels, probs)
 }

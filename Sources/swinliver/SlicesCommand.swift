@@ -45,6 +45,7 @@ struct SlicesCommand: ParsableCommand {
         for c in cases {
             let (image, _) = try NIfTI.read(c.image), (label, _) = try NIfTI.read(c.label)
             try NIfTI.checkPair(image: image, imageFile: c.image.path, label: label, labelFile: c.label.path)
+            try NIfTI.checkLabels(label, file: c.label.path)
             let img = try Preprocessing.orient(image), lab = try Preprocessing.orient(label)
             guard let s = try TumourSlices.extract(ct: img, label: lab, window: SliceWindow(rawValue: window)!) else {
                 missing.append(c.patient)

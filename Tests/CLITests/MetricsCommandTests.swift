@@ -83,6 +83,15 @@ final class MetricsCommandTests: XCTestCase {
         let bad = try runSwinLiver(["metrics", "--classification", file.path])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("line 2"), bad.stderr)
+        // Probabilities outside [0, 1] and a patient with two rows are errors naming the line, not silently scored.
+        for (rows, expected) in [("P1,HCC,1.2,0.3,0.5\n", "line 2: probability '1.2'"), ("P1,HCC,0.2,-0.1,0.5\n", "line 2: probability '-0.1'"),
+                                 ("P1,HCC,0.2,nan,0.5\n", "line 2: probability 'nan'"),
+                                 ("P1,HCC,0.2,0.3,0.5\nP1,ICC,0.2,0.3,0.5\n", "line 3: patient P1 already has a row (line 2)")] {
+            try ("patient,label,p_HCC,p_ICC,p_CRLM\n" + rows).write(to: file, atomically: true, encoding: .utf8)
+            let r = try runSwinLiver(["metrics", "--classification", file.path])
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(file.path) && r.stderr.contains(expected), r.stderr)
+        }
     }
 
     func testEvaluateFolderWithManifestAndMissingCases() throws {

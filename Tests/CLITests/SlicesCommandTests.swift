@@ -69,4 +69,28 @@ final class SlicesCommandTests: XCTestCase {
         XCTAssertEqual(CSV.fields(Substring(line)), fields)
         XCTAssertNil(CSV.fields("a,\"open"))
     }
+
+    /// Mask values of ±1e30 are refused as "not a label mask" (they trapped in Int()); CT values near
+    /// ±Float.greatestFiniteMagnitude give finite slices (their span overflowed a Float into NaN).
+    func testExtremeValuesAreErrorsOrFiniteSlices() throws {
+        let dir = try temporaryFolder("slices-extreme")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        XCTAssertEqual(try runSwinLiver(["synth", "--cases", "1", "--in-plane", "64,52", "--out", data.path]).status, 0)
+        let name = try FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("imagesTr").path).sorted()[0]
+        var (ct, ch) = try NIfTI.read(data.appendingPathComponent("imagesTr").appendingPathComponent(name))
+        let (mask, mh) = try NIfTI.read(data.appendingPathComponent("labelsTr").appendingPathComponent(name))
+        ct.values = ct.values.enumerated().map { $0.offset % 2 == 0 ? 3e38 : -3e38 }
+        let ctURL = dir.appendingPathComponent("ct.nii.gz"), maskURL = dir.appendingPathComponent("mask.nii.gz")
+        try NIfTI.write(ct, to: ctURL, as: .float32, like: ch)
+        try NIfTI.write(mask, to: maskURL, as: .uint8, like: mh)
+        let ok = try runSwinLiver(["slices", "--ct", ctURL.path, "--mask", maskURL.path, "--out", dir.appendingPathComponent("out").path])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        var huge = mask
+        huge.values = huge.values.map { $0 == 2 ? 1e30 : $0 == 1 ? -1e30 : 0 }
+        try NIfTI.write(huge, to: maskURL, as: .float32, like: mh)
+        let bad = try runSwinLiver(["slices", "--ct", ctURL.path, "--mask", maskURL.path, "--out", dir.appendingPathComponent("out2").path])
+        XCTAssertEqual(bad.status, 1, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains(maskURL.path) && bad.stderr.contains("not a label mask"), bad.stderr)
+    }
 }
