@@ -34,22 +34,24 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Reverse-mode autograd over the Kernels ops.
         .target(name: "Autograd", dependencies: ["Kernels"]),
+        // Outputs written whole or not at all: temporary file, fsync, rename.
+        .target(name: "AtomicFile"),
         // safetensors reader/writer (weights and golden files).
-        .target(name: "SafeTensors"),
+        .target(name: "SafeTensors", dependencies: ["AtomicFile"]),
         // 3D medical volumes: NIfTI-1/2 I/O through libnifti (preprocessing follows).
-        .target(name: "Volumes", dependencies: ["CNIfTI", "CZlib", "SeededRandom"]),
+        .target(name: "Volumes", dependencies: ["AtomicFile", "CNIfTI", "CZlib", "SeededRandom"]),
         // Segmentation and classification metrics (MONAI / medpy / scikit-learn definitions), bootstrap CIs.
-        .target(name: "Metrics", dependencies: ["SeededRandom"]),
+        .target(name: "Metrics", dependencies: ["AtomicFile", "SeededRandom"]),
         // Layers and networks built from Autograd ops.
         .target(name: "Models", dependencies: ["Kernels", "Autograd", "SafeTensors", "SeededRandom"]),
         // Tumour-type classification: slices through the largest tumour, PNG export.
-        .target(name: "Classification", dependencies: ["Volumes", "CPNG", "Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train"]),
+        .target(name: "Classification", dependencies: ["AtomicFile", "Volumes", "CPNG", "Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train"]),
         // Optimisers and the training loop.
-        .target(name: "Train", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Volumes", "Metrics"]),
+        .target(name: "Train", dependencies: ["AtomicFile", "Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Volumes", "Metrics"]),
         .executableTarget(
             name: "swinliver",
             dependencies: [
-                "Kernels", "Autograd", "Models", "Train", "Volumes", "Metrics", "Classification",
+                "AtomicFile", "Kernels", "Autograd", "Models", "Train", "Volumes", "Metrics", "Classification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "swinliver-fuzz", dependencies: ["SeededRandom"], path: "Sources/swinliver-fuzz", swiftSettings: [.swiftLanguageMode(.v5)]),

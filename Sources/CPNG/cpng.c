@@ -3,7 +3,6 @@
 #include <png.h>
 #include <errno.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,7 +57,7 @@ static int write_png(const char *path, uint32_t width, uint32_t height, int bit_
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     free(row);
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    if (fflush(f) != 0) {
         snprintf(message, sizeof(message), "write failed: %s", strerror(errno));
         fclose(f);
         fail(error, error_size, message, path);

@@ -1,3 +1,4 @@
+import AtomicFile
 import CPNG
 import Foundation
 
@@ -47,9 +48,7 @@ public enum PNGFile {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
             try call(url) { body(tmp.path, $0, $1) }
-            guard rename(tmp.path, url.path) == 0 else {
-                throw SliceError(problem: "\(url.path): could not write (rename: \(String(cString: strerror(errno))))")
-            }
+            try commitTemporaryFile(tmp.path, to: url.path)
         } catch let error as SliceError {
             try? FileManager.default.removeItem(at: tmp)
             throw SliceError(problem: error.problem.replacingOccurrences(of: tmp.path, with: url.path))

@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 
 /// Errors reading or writing a safetensors file; each names the file (and tensor) concerned.
@@ -298,29 +299,6 @@ public struct SafeTensorsWriter {
 
     public func write(to url: URL) throws {
         try writeAtomically(try encoded(), to: url)
-    }
-}
-
-/// Writes `data` to a temporary file beside `url`, fsyncs it, then renames it over `url`,
-/// so a reader sees either the old file or the complete new one.
-public func writeAtomically(_ data: Data, to url: URL) throws {
-    let dir = url.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-        throw SafeTensorsError(file: url.path, problem: "cannot create \(tmp.path)")
-    }
-    do {
-        let h = try FileHandle(forWritingTo: tmp)
-        try h.write(contentsOf: data)
-        guard fsync(h.fileDescriptor) == 0 else { throw SafeTensorsError(file: url.path, problem: "fsync failed") }
-        try h.close()
-        guard rename(tmp.path, url.path) == 0 else {
-            throw SafeTensorsError(file: url.path, problem: "rename failed: \(String(cString: strerror(errno)))")
-        }
-    } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw error
     }
 }
 

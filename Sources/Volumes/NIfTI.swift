@@ -1,3 +1,4 @@
+import AtomicFile
 import CNIfTI
 import Foundation
 
@@ -200,26 +201,8 @@ public enum NIfTI {
             let why = osError != 0 ? String(cString: strerror(osError)) : "libnifti error \(status)"
             throw fail("could not write (\(why)); any previous file of this name is left as it was")
         }
-        try commitTemporaryFile(tmpPath, to: path)
+        do { try commitTemporaryFile(tmpPath, to: path) } catch let e as FileWriteError { throw fail(e.problem) }
     }
-}
-
-/// fsyncs a finished temporary file and renames it over `path` (then fsyncs the folder), so `path` is
-/// either its old content or the complete new file; on failure the temporary file is removed.
-func commitTemporaryFile(_ tmpPath: String, to path: String) throws {
-    func fail(_ what: String) -> NIfTIError {
-        let why = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(atPath: tmpPath)
-        return NIfTIError(file: path, problem: "could not write (\(what): \(why)); any previous file of this name is left as it was")
-    }
-    let fd = open(tmpPath, O_RDONLY)
-    guard fd >= 0 else { throw fail("reopening the temporary file") }
-    let synced = fsync(fd) == 0
-    close(fd)
-    guard synced else { throw fail("fsync") }
-    guard rename(tmpPath, path) == 0 else { throw fail("rename") }
-    let dir = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY)
-    if dir >= 0 { _ = fsync(dir); close(dir) }
 }
 
 extension NIfTI {

@@ -1,3 +1,4 @@
+import AtomicFile
 import ArgumentParser
 import Foundation
 import Kernels
@@ -83,10 +84,10 @@ struct AblateCommand: ParsableCommand {
             print(results.last!.row)
         }
         let table = ([VariantResult.header] + results.map(\.row)).joined(separator: "\n")
-        try (table + "\n").write(to: out.appendingPathComponent("ablation.md"), atomically: true, encoding: .utf8)
+        try (table + "\n").writeAtomically(to: out.appendingPathComponent("ablation.md"))
         let json = Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0.json) })
         try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-            .write(to: out.appendingPathComponent("ablation.json"), options: .atomic)
+            .writeAtomically(to: out.appendingPathComponent("ablation.json"))
         print(table)
     }
 }

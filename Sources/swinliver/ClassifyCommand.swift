@@ -1,3 +1,4 @@
+import AtomicFile
 import ArgumentParser
 import Classification
 import Foundation
@@ -118,16 +119,16 @@ struct ClassifyCV: ParsableCommand {
             rows += foldRows.map { "\($0),\(k + 1)" }
             let foldCSV = out.appendingPathComponent("fold\(k + 1)_predictions.csv")
             try ((["patient,label," + tumourClassNames.map { "p_" + $0 }.joined(separator: ",")] + foldRows).joined(separator: "\n") + "\n")
-                .write(to: foldCSV, atomically: true, encoding: .utf8)
+                .writeAtomically(to: foldCSV)
             perFold.append(("fold\(k + 1)", try classificationReport(foldCSV, replicates: replicates, seed: args.seed)))
             print("fold \(k + 1)/\(folds): \(train.count) train, \(test.count) test patients")
         }
         let pooled = out.appendingPathComponent("predictions.csv")
-        try (rows.joined(separator: "\n") + "\n").write(to: pooled, atomically: true, encoding: .utf8)
+        try (rows.joined(separator: "\n") + "\n").writeAtomically(to: pooled)
         let report = try classificationReport(pooled, replicates: replicates, seed: args.seed)
         try JSONValue.object([("pooled", report), ("folds", .object(perFold)),
                               ("assignment", .object(zip(patients, fold).map { ($0.patient, .integer($1 + 1)) }))])
-            .text().write(to: out.appendingPathComponent("cv.json"), atomically: true, encoding: .utf8)
+            .text().writeAtomically(to: out.appendingPathComponent("cv.json"))
         try classificationPlots(pooled, to: out, replicates: replicates, seed: args.seed)
         let (labels, probs) = try readClassificationCSV(pooled)
         let m = ClassificationMetrics.compute(labels: labels, probs: probs, classes: tumourClassNames.count)

@@ -1,3 +1,4 @@
+import AtomicFile
 import ArgumentParser
 import Foundation
 import Kernels
@@ -103,7 +104,7 @@ struct DemoCommand: ParsableCommand {
         summary["real_scans"] = realScans
         summary["seconds"] = Date().timeIntervalSince(start)
         try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-            .write(to: out.appendingPathComponent("summary.json"), options: .atomic)
+            .writeAtomically(to: out.appendingPathComponent("summary.json"))
         print("\nheld-out synthetic cases (\(heldOut.count)), evaluated on each CT's own grid:")
         print(VariantResult.header)
         for r in results { print(r.row) }

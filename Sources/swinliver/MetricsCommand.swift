@@ -1,3 +1,4 @@
+import AtomicFile
 import ArgumentParser
 import Classification
 import Foundation
@@ -71,9 +72,9 @@ func classificationPlots(_ url: URL, to dir: URL, replicates: Int, seed: UInt64)
     }
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     try SVGChart.roc(title: "One-vs-rest ROC (95% bootstrap bands)", curves: curves)
-        .write(to: dir.appendingPathComponent("roc.svg"), atomically: true, encoding: .utf8)
+        .writeAtomically(to: dir.appendingPathComponent("roc.svg"))
     try SVGChart.confusion(title: "Confusion matrix", classes: tumourClasses, counts: m.confusion)
-        .write(to: dir.appendingPathComponent("confusion.svg"), atomically: true, encoding: .utf8)
+        .writeAtomically(to: dir.appendingPathComponent("confusion.svg"))
 }
 
 func classificationReport(_ url: URL, replicates: Int, seed: UInt64) throws -> JSONValue {

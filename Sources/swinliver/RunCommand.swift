@@ -1,3 +1,4 @@
+import AtomicFile
 import ArgumentParser
 import Classification
 import Foundation
@@ -128,7 +129,7 @@ struct CaseReport {
             md.append("- No tumour found in the segmentation: no type classification.")
         }
         md += ["", "Mask: `mask.nii.gz` (0 background, 1 liver, 2 tumour) on the CT's grid. Research software: not for clinical use."]
-        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: dir.appendingPathComponent("report.json"), options: .atomic)
-        try (md.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("report.md"), atomically: true, encoding: .utf8)
+        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).writeAtomically(to: dir.appendingPathComponent("report.json"))
+        try (md.joined(separator: "\n") + "\n").writeAtomically(to: dir.appendingPathComponent("report.md"))
     }
 }

@@ -1,3 +1,4 @@
+import AtomicFile
 import ArgumentParser
 import Classification
 import Foundation
@@ -60,10 +61,10 @@ struct SlicesCommand: ParsableCommand {
             }
             print("\(c.patient): \(s.count) slices \(s.sliceIndices.first!)–\(s.sliceIndices.last!) around slice \(s.centreSlice), tumour \(s.componentSizes[s.largest]) voxels")
         }
-        try (manifest.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("manifest.csv"), atomically: true, encoding: .utf8)
+        try (manifest.joined(separator: "\n") + "\n").writeAtomically(to: dir.appendingPathComponent("manifest.csv"))
         if !missing.isEmpty {
             try (["patient"] + missing.map { CSV.line([$0]) }).joined(separator: "\n").appending("\n")
-                .write(to: dir.appendingPathComponent("no_tumour.csv"), atomically: true, encoding: .utf8)
+                .writeAtomically(to: dir.appendingPathComponent("no_tumour.csv"))
             print("\(missing.count) case(s) without a tumour listed in \(dir.appendingPathComponent("no_tumour.csv").path)")
         }
     }

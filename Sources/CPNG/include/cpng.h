@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 /// Writes a grayscale PNG (bit depth 8 or 16) of width × height samples (row-major; 16-bit samples in
-/// host order), Adam7-interlaced when `interlace` is non-zero. The file is fsynced. Returns 0, or -1 with
+/// host order), Adam7-interlaced when `interlace` is non-zero. Returns 0, or -1 with
 /// a message in `error` (libpng's errors are caught here with setjmp, so they never unwind through Swift).
 int cpng_write_gray(const char *path, uint32_t width, uint32_t height, int bit_depth, int interlace, const uint16_t *samples,
                     char *error, size_t error_size);

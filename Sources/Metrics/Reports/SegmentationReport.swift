@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 
 /// One evaluated case and label.
@@ -118,10 +119,10 @@ public struct SegmentationReport {
 
     public func write(to dir: URL) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try csv().write(to: dir.appendingPathComponent("metrics.csv"), atomically: true, encoding: .utf8)
-        try summaryJSON().text().write(to: dir.appendingPathComponent("summary.json"), atomically: true, encoding: .utf8)
-        try markdown().write(to: dir.appendingPathComponent("report.md"), atomically: true, encoding: .utf8)
-        try boxPlot(metric: 0, title: "Dice per class", unit: "Dice").write(to: dir.appendingPathComponent("boxplot_dice.svg"), atomically: true, encoding: .utf8)
-        try boxPlot(metric: 2, title: "HD95 per class", unit: "HD95 (mm)").write(to: dir.appendingPathComponent("boxplot_hd95.svg"), atomically: true, encoding: .utf8)
+        try csv().writeAtomically(to: dir.appendingPathComponent("metrics.csv"))
+        try summaryJSON().text().writeAtomically(to: dir.appendingPathComponent("summary.json"))
+        try markdown().writeAtomically(to: dir.appendingPathComponent("report.md"))
+        try boxPlot(metric: 0, title: "Dice per class", unit: "Dice").writeAtomically(to: dir.appendingPathComponent("boxplot_dice.svg"))
+        try boxPlot(metric: 2, title: "HD95 per class", unit: "HD95 (mm)").writeAtomically(to: dir.appendingPathComponent("boxplot_hd95.svg"))
     }
 }

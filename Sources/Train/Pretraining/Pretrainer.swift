@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 import Kernels
 import Models
@@ -69,7 +70,7 @@ public final class Pretrainer {
                                                      backend: backend)
             log.say("resuming at step \(position.step) (epoch \(position.epoch + 1))")
         }
-        try Data(optionsJSON.utf8).write(to: directory.appendingPathComponent("options.json"), options: .atomic)
+        try Data(optionsJSON.utf8).writeAtomically(to: directory.appendingPathComponent("options.json"))
         let unlabeled = cases.map { c in var u = c; u.label = nil; return u }
         let loader = try PatchLoader(cases: unlabeled, preprocessing: Preprocessing(spacing: options.spacing),
                                      sampler: PatchSampler(roi: options.roi, samples: options.samplesPerVolume),

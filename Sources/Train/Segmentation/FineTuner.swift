@@ -1,3 +1,4 @@
+import AtomicFile
 import Autograd
 import Foundation
 import Kernels
@@ -67,7 +68,7 @@ public final class FineTuner {
             try Self.loadEncoder(URL(fileURLWithPath: encoder), into: model, backend: backend)
             log.say("encoder initialised from \(encoder)")
         }
-        try Data(optionsJSON.utf8).write(to: directory.appendingPathComponent("options.json"), options: .atomic)
+        try Data(optionsJSON.utf8).writeAtomically(to: directory.appendingPathComponent("options.json"))
         var sampler = PatchSampler(roi: options.roi, positive: options.positive, negative: options.negative,
                                    samples: options.samplesPerVolume)
         sampler.classRatios = options.classRatios
@@ -122,5 +123,5 @@ public final class FineTuner {
 }
 
 func writeJSON(_ value: Any, to url: URL) throws {
-    try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys]).write(to: url, options: .atomic)
+    try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys]).writeAtomically(to: url)
 }

@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 
 /// Writes a synthetic cohort in the Medical Segmentation Decathlon layout plus SwinLiver's manifest:
@@ -34,7 +35,7 @@ public enum SyntheticCohort {
         }
         if let failure = results.failure { throw failure }
         try (["image,label,tumor_type,patient_id"] + results.rows).joined(separator: "\n").appending("\n")
-            .write(to: dir.appendingPathComponent("manifest.csv"), atomically: true, encoding: .utf8)
+            .writeAtomically(to: dir.appendingPathComponent("manifest.csv"))
         let training = (0..<cases).map { String(format: "{\"image\": \"./imagesTr/case_%03d.nii.gz\", \"label\": \"./labelsTr/case_%03d.nii.gz\"}", $0, $0) }
         let json = """
         {
@@ -48,6 +49,6 @@ public enum SyntheticCohort {
         }
 
         """
-        try json.write(to: dir.appendingPathComponent("dataset.json"), atomically: true, encoding: .utf8)
+        try json.writeAtomically(to: dir.appendingPathComponent("dataset.json"))
     }
 }

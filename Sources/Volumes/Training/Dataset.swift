@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 
 /// One scan: its CT, optional label, tumour type and patient.
@@ -138,7 +139,7 @@ public struct Split: Codable, Equatable, Sendable {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try enc.encode(s).write(to: file, options: .atomic)
+        try enc.encode(s).writeAtomically(to: file)
         return s
     }
 }

@@ -1,0 +1,68 @@
+import Foundation
+
+/// A file that could not be written; the previous file of that name, if any, is left as it was.
+public struct FileWriteError: Error, CustomStringConvertible {
+    public let file: String
+    public let problem: String
+    public var description: String { "\(file): could not write (\(problem)); any previous file of this name is left as it was" }
+}
+
+/// Writes `data` to a temporary file beside `url` (every write checked), fsyncs it, renames it over `url`
+/// and fsyncs the folder, so a reader (or a crash, or a full disk) sees either the old file or the complete new one.
+public func writeAtomically(_ data: Data, to url: URL) throws {
+    let dir = url.deletingLastPathComponent()
+    do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+        throw FileWriteError(file: url.path, problem: "cannot create the folder \(dir.path)")
+    }
+    let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    func fail(_ what: String) -> FileWriteError {
+        let why = String(cString: strerror(errno))
+        unlink(tmp.path)
+        return FileWriteError(file: url.path, problem: "\(what): \(why)")
+    }
+    let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw fail("cannot create \(tmp.lastPathComponent)") }
+    let ok = data.withUnsafeBytes { raw -> Bool in
+        var done = 0
+        while done < raw.count {
+            let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+            if n < 0 { if errno == EINTR { continue }; return false }
+            done += n
+        }
+        return true
+    }
+    if !ok { let e = errno; close(fd); errno = e; throw fail("write") }
+    guard close(fd) == 0 else { throw fail("close") }
+    try commitTemporaryFile(tmp.path, to: url.path)
+}
+
+/// Makes a finished temporary file (written by other code, e.g. a C library) the file at `path`: fsync,
+/// rename over `path`, fsync the folder. On failure the temporary file is removed and `path` untouched.
+public func commitTemporaryFile(_ tmpPath: String, to path: String) throws {
+    func fail(_ what: String) -> FileWriteError {
+        let why = String(cString: strerror(errno))
+        unlink(tmpPath)
+        return FileWriteError(file: path, problem: "\(what): \(why)")
+    }
+    let fd = open(tmpPath, O_RDONLY)
+    guard fd >= 0 else { throw fail("reopening the temporary file") }
+    let synced = fsync(fd) == 0
+    let e = errno
+    close(fd)
+    errno = e
+    guard synced else { throw fail("fsync") }
+    guard rename(tmpPath, path) == 0 else { throw fail("rename") }
+    let folder = (path as NSString).deletingLastPathComponent
+    let dfd = open(folder.isEmpty ? "." : folder, O_RDONLY)
+    if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+}
+
+extension Data {
+    /// `writeAtomically(self, to:)`.
+    public func writeAtomically(to url: URL) throws { try AtomicFile.writeAtomically(self, to: url) }
+}
+
+extension String {
+    /// The text as UTF-8 through `writeAtomically`.
+    public func writeAtomically(to url: URL) throws { try AtomicFile.writeAtomically(Data(utf8), to: url) }
+}
