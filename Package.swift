@@ -60,7 +60,7 @@ let package = Package(
         // Runs the built `swinliver` binary (make test builds it first).
         .testTarget(name: "CLITests", dependencies: ["Metrics", "Volumes", "SafeTensors", "Classification", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "SafeTensors", "SeededRandom", "TestSupport"]),
-        .testTarget(name: "VolumesTests", dependencies: ["Volumes", "SafeTensors", "SeededRandom", "TestSupport"]),
+        .testTarget(name: "VolumesTests", dependencies: ["AtomicFile", "Volumes", "SafeTensors", "SeededRandom", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification", "Volumes", "SafeTensors", "SeededRandom", "Kernels", "TestSupport"]),
         .testTarget(name: "TrainTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train",

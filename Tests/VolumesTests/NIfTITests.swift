@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 import SafeTensors
 import TestSupport
@@ -223,6 +224,24 @@ final class NIfTITests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: url), before, name)
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted().filter { $0.hasPrefix(".") }, [], name)
         }
+    }
+
+    /// Text outputs (reports, manifests) the same way: all or nothing, the old file kept on failure.
+    func testAtomicTextWriteKeepsThePreviousFile() throws {
+        let dir = tmp("atomic")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("report.md")
+        try "first\n".writeAtomically(to: url)
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "first\n")
+        try withFileSizeLimit(1024) {
+            XCTAssertThrowsError(try String(repeating: "x", count: 10_000).writeAtomically(to: url)) { error in
+                XCTAssertTrue("\(error)".contains(url.path) && "\(error)".contains("File too large"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "first\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["report.md"])
+        try "second\n".writeAtomically(to: url)
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "second\n")
     }
 
     /// Runs `body` with RLIMIT_FSIZE lowered and SIGXFSZ ignored (writes past the limit fail with EFBIG).
