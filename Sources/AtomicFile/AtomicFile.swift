@@ -20,7 +20,13 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
         unlink(tmp.path)
         return FileWriteError(file: url.path, problem: "\(what): \(why)")
     }
-    let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    // O_EXCL | O_NOFOLLOW: never write through a link planted at the temporary name; a stale temporary
+    // file from a killed run of the same pid is removed once and the open retried.
+    var fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
+    if fd < 0 && errno == EEXIST {
+        unlink(tmp.path)
+        fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
+    }
     guard fd >= 0 else { throw fail("cannot create \(tmp.lastPathComponent)") }
     let ok = data.withUnsafeBytes { raw -> Bool in
         var done = 0

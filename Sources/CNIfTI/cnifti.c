@@ -10,10 +10,19 @@ static void to_rows(nifti_dmat44 m, double out[16]) {
         for (int c = 0; c < 4; ++c) out[r * 4 + c] = m.m[r][c];
 }
 
-int cnifti_open(const char *path, cnifti_image *out) {
+int cnifti_header(const void *bytes, int version, cnifti_image *out) {
     memset(out, 0, sizeof(*out));
     nifti_set_debug_level(0);
-    nifti_image *nim = nifti_image_read(path, 0);
+    nifti_image *nim = NULL;
+    if (version == 2) {
+        nifti_2_header h;
+        memcpy(&h, bytes, sizeof(h));
+        nim = nifti_convert_n2hdr2nim(h, NULL);
+    } else {
+        nifti_1_header h;
+        memcpy(&h, bytes, sizeof(h));
+        nim = nifti_convert_n1hdr2nim(h, NULL);
+    }
     if (!nim) return -1;
     out->handle = nim;
     out->ndim = nim->ndim;

@@ -21,7 +21,10 @@ public enum SliceSet {
     /// differs (torch bilinear). Rows without a known class are an error naming the line.
     public static func read(_ dir: URL, size: Int? = nil) throws -> [PatientSlices] {
         let url = dir.appendingPathComponent("manifest.csv")
-        let rows = try String(contentsOf: url, encoding: .utf8).split(whereSeparator: \.isNewline).map { CSV.fields($0) ?? [] }
+        let rows = try String(contentsOf: url, encoding: .utf8).split(whereSeparator: \.isNewline).enumerated().map { n, line in
+            guard let f = CSV.fields(line) else { throw SliceError(problem: "\(url.path) line \(n + 1): a quoted field is not closed") }
+            return f
+        }
         guard rows.first == ["patient", "slice", "class", "file"] else {
             throw SliceError(problem: "\(url.path): expected the header patient,slice,class,file")
         }
@@ -30,7 +33,10 @@ public enum SliceSet {
             guard r.count == 4, let label = tumourClassNames.firstIndex(of: r[2]) else {
                 throw SliceError(problem: "\(url.path) line \(n + 2): class must be one of \(tumourClassNames.joined(separator: ", "))")
             }
-            do { try CaseName.check(r[3], "\(url.path) line \(n + 2): file") } catch { throw SliceError(problem: "\(error)") }
+            do {
+                try CaseName.check(r[0], "\(url.path) line \(n + 2): patient")
+                try CaseName.check(r[3], "\(url.path) line \(n + 2): file")
+            } catch { throw SliceError(problem: "\(error)") }
             let png = try PNGFile.readGray(dir.appendingPathComponent(r[3]))
             guard png.width == png.height else { throw SliceError(problem: "\(r[3]): not square (\(png.width)×\(png.height))") }
             let scale: Float = png.bitDepth == 16 ? 65535 : 255

@@ -73,10 +73,12 @@ public struct SafeTensorsFile {
         var tensors: [String: TensorInfo] = [:]
         for (key, e) in header.entries {
             guard let dtype = DType(rawValue: e.dtype) else { throw fail("tensor \(key): unsupported dtype \(e.dtype)") }
-            guard e.dataOffsets.count == 2, e.dataOffsets.allSatisfy({ $0 >= 0 }), e.shape.allSatisfy({ $0 >= 0 }) else {
-                throw fail("tensor \(key): bad shape \(e.shape) or data_offsets \(e.dataOffsets)")
+            func whole(_ v: [Double]) -> [Int]? {
+                v.allSatisfy { $0 >= 0 && $0 < 0x1p53 && $0 == $0.rounded() } ? v.map { Int($0) } : nil
             }
-            let offs = e.dataOffsets, shape = e.shape
+            guard e.dataOffsets.count == 2, let offs = whole(e.dataOffsets), let shape = whole(e.shape) else {
+                throw fail("tensor \(key): bad shape \(e.shape) or data_offsets \(e.dataOffsets) (non-negative whole numbers)")
+            }
             var count = 1
             for d in shape {
                 let (p, overflow) = count.multipliedReportingOverflow(by: d)
@@ -118,10 +120,12 @@ public struct SafeTensorsFile {
         var metadata: [String: String] = [:]
         var entries: [String: Entry] = [:]
 
+        /// Numbers decode as Double (Foundation reports 1.5-for-an-Int without saying where), then are
+        /// checked to be whole in `SafeTensorsFile.init`.
         struct Entry: Decodable {
             let dtype: String
-            let shape: [Int]
-            let dataOffsets: [Int]
+            let shape: [Double]
+            let dataOffsets: [Double]
             enum CodingKeys: String, CodingKey { case dtype, shape, dataOffsets = "data_offsets" }
         }
 
@@ -166,10 +170,11 @@ public struct SafeTensorsFile {
             case UInt8(ascii: "\""):
                 var j = i + 1
                 while j < json.count, json[j] != UInt8(ascii: "\"") { j += json[j] == UInt8(ascii: "\\") ? 2 : 1 }
-                let text = json[min(i + 1, json.count)..<min(j, json.count)]
-                if expectKey, let top = objects.indices.last, objects[top] != nil,
-                   objects[top]!.insert(text).inserted == false {
-                    return String(decoding: text, as: UTF8.self)
+                let raw = json[min(i + 1, json.count)..<min(j, json.count)]
+                if expectKey, let top = objects.indices.last, objects[top] != nil {
+                    // Escaped keys ("\u0077" is "w") compare as the decoder will see them.
+                    let text = raw.contains(UInt8(ascii: "\\")) ? unescaped(raw) : raw
+                    if objects[top]!.insert(text).inserted == false { return String(decoding: text, as: UTF8.self) }
                 }
                 expectKey = false
                 i = j
@@ -182,6 +187,12 @@ public struct SafeTensorsFile {
             i += 1
         }
         return nil
+    }
+
+    /// A JSON string's content with its escapes resolved (the raw bytes when it does not decode).
+    private static func unescaped(_ raw: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        guard let s = try? JSONDecoder().decode(String.self, from: Data([UInt8(ascii: "\"")] + raw + [UInt8(ascii: "\"")])) else { return raw }
+        return ArraySlice(Array(s.utf8))
     }
 
     public func info(_ key: String) throws -> TensorInfo {

@@ -47,9 +47,10 @@ public enum CaseName {
         guard !name.contains("/"), !name.contains("\\"), !name.contains("..") else {
             throw fail("must not hold '/', '\\' or '..' (it names files inside the output folder)")
         }
-        guard !name.hasPrefix("."), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
+        guard !name.hasPrefix("."), !name.contains(where: \.isNewline),
+              !name.unicodeScalars.contains(where: { [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) }),
               !name.contains(","), !name.contains("\"") else {
-            throw fail("must not start with '.' or hold control characters, commas or quotes")
+            throw fail("must not start with '.' or hold control characters, line breaks, commas or quotes")
         }
         return name
     }

@@ -57,7 +57,9 @@ public enum NIfTI {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw fail("no such file") }
         guard !isDirectory.boolValue else { throw fail("is a folder, not a NIfTI file") }
-        let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw fail("cannot read: \(String(cString: strerror(errno)))") }
+        let fileSize = Int(info.st_size)   // stat follows symbolic links; the size is the file's, not the link's
         let gzip = GzipStream.isGzip(path: path)
         let stream = try GzipStream(path: path)
         defer { stream.close() }
@@ -67,9 +69,11 @@ public enum NIfTI {
         }
         let raw = try NIfTIRawHeader(bytes: head, file: path)
         let layout = try raw.layout(file: path, fileSize: fileSize, gzip: gzip, maxVoxels: maxVoxels)
-        // libnifti parses the (now known sane) header for the qform/sform matrices.
+        // libnifti turns the (now known sane) header bytes into the qform/sform matrices.
         var img = cnifti_image()
-        guard cnifti_open(path, &img) == 0 else { throw fail("libnifti could not read the header") }
+        guard head.withUnsafeBytes({ cnifti_header($0.baseAddress, Int32(raw.version), &img) }) == 0 else {
+            throw fail("libnifti could not read the header")
+        }
         defer { cnifti_close(&img) }
         let qform = affine(img.qto_xyz), sform = affine(img.sto_xyz)
         let pixdim = withUnsafeBytes(of: img.pixdim) { Array($0.bindMemory(to: Double.self)) }

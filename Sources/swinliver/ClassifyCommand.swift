@@ -5,6 +5,7 @@ import Foundation
 import Kernels
 import Metrics
 import Models
+import Volumes
 
 /// `swinliver classify train|cv`: Inception-v3 tumour-type classification on `slices` output.
 struct ClassifyCommand: ParsableCommand {
@@ -114,7 +115,7 @@ struct ClassifyCV: ParsableCommand {
             var foldRows: [String] = []
             for p in test {
                 let probs = try trainer.predict(p)
-                foldRows.append("\(p.patient),\(tumourClassNames[p.label]),\(probs.map { String($0) }.joined(separator: ","))")
+                foldRows.append(CSV.line([p.patient, tumourClassNames[p.label]] + probs.map { String($0) }))
             }
             rows += foldRows.map { "\($0),\(k + 1)" }
             let foldCSV = out.appendingPathComponent("fold\(k + 1)_predictions.csv")

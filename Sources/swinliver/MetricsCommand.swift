@@ -104,7 +104,10 @@ func classificationReport(_ url: URL, replicates: Int, seed: UInt64) throws -> J
 /// Reads patient,label,p_HCC,p_ICC,p_CRLM rows: labels as class ids, probabilities per class.
 func readClassificationCSV(_ url: URL) throws -> (labels: [Int], probs: [[Double]]) {
     let text = try String(contentsOf: url, encoding: .utf8)
-    var rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+    var rows = try text.split(whereSeparator: \.isNewline).enumerated().map { n, line in
+        guard let f = CSV.fields(line) else { throw PlainError(description: "\(url.path) line \(n + 1): a quoted field is not closed") }
+        return f.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
     guard let header = rows.first else { throw PlainError(description: "\(url.path): empty file") }
     rows.removeFirst()
     let need = ["patient", "label"] + tumourClasses.map { "p_" + $0 }
@@ -122,7 +125,8 @@ func readClassificationCSV(_ url: URL) throws -> (labels: [Int], probs: [[Double
         }
         seen[r[col[0]]] = n + 2
         let p = try col[2...].map { i -> Double in
-            guard let v = Double(r[i]), v >= 0, v <= 1 else {
+            // A mean of float32 softmax outputs may round a hair past 0 or 1.
+            guard let v = Double(r[i]), v >= -1e-6, v <= 1 + 1e-6 else {
                 throw PlainError(description: "\(url.path) line \(n + 2): probability '\(r[i])' is not a number in [0, 1]")
             }
             return v

@@ -59,6 +59,18 @@ final class SafeTensorsTests: XCTestCase {
             (header("{\"t\": {\"dtype\": \"F32\", \"shape\": [-1], \"data_offsets\": [0, 4]}}", data: 4), "bad shape"),
             (header("{\"t\": {\"dtype\": \"F32\", \"shape\": [4294967296, 4294967296, 16], \"data_offsets\": [0, 4]}}", data: 4), "overflow"),
             (header("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", data: 8), "overlap"),
+            // As strict as the reference implementation: no trailing bytes, holes, duplicate keys or non-integers.
+            (header("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", data: 8), "4 bytes after the last tensor"),
+            (header("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [8, 12]}}", data: 12), "hole of 4 bytes before tensor b"),
+            (header("{\"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", data: 8), "hole of 4 bytes before tensor b"),
+            (header("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", data: 4), "key t twice"),
+            (header("{\"w\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"\\u0077\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", data: 4), "key w twice"),
+            (header("{\"t\": {\"dtype\": \"F32\", \"dtype\": \"F16\", \"shape\": [1], \"data_offsets\": [0, 4]}}", data: 4), "key dtype twice"),
+            (header("{\"t\": {\"dtype\": \"F32\", \"shape\": [1.5], \"data_offsets\": [0, 4]}}", data: 4), "tensor t: bad shape [1.5]"),
+            (header("{\"t\": {\"dtype\": \"F32\", \"shape\": [true], \"data_offsets\": [0, 4]}}", data: 4), "t.shape[0] has the wrong type or value"),
+            (header("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4.5]}}", data: 4), "data_offsets [0.0, 4.5]"),
+            (header("{\"t\": {\"dtype\": \"F32\", \"shape\": [1]}}", data: 4), "t: missing data_offsets"),
+            (header("{\"__metadata__\": {\"a\": 1}}"), "__metadata__.a has the wrong type or value"),
         ]
         for (data, expected) in cases {
             XCTAssertThrowsError(try SafeTensorsFile(data: data, name: "bad.safetensors")) { error in

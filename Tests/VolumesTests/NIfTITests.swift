@@ -258,6 +258,23 @@ final class NIfTITests: XCTestCase {
         try body()
     }
 
+    /// A file reached through a symbolic link is read as the file (its size is the target's), and a gzip
+    /// stream is recognised by its bytes, not its name.
+    func testSymlinksAndGzipByContent() throws {
+        let (ct, _) = try NIfTI.read(try Reference.file("nifti/ct.nii"))
+        for name in ["ct.nii", "ct.nii.gz"] {
+            let link = tmp("link-" + name)
+            try? FileManager.default.removeItem(at: link)
+            try FileManager.default.createSymbolicLink(at: link, withDestinationURL: try Reference.file("nifti/" + name))
+            defer { try? FileManager.default.removeItem(at: link) }
+            XCTAssertEqual(try NIfTI.read(link).volume.values, ct.values, name)
+        }
+        let misnamed = tmp("really-gzip.nii")
+        try FileManager.default.copyItem(at: try Reference.file("nifti/ct.nii.gz"), to: misnamed)
+        defer { try? FileManager.default.removeItem(at: misnamed) }
+        XCTAssertEqual(try NIfTI.read(misnamed).volume.values, ct.values)
+    }
+
     func testSingleVolume4DIsAccepted() throws {
         let url = try patched("4d1.nii") { d in
             withUnsafeBytes(of: Int16(4).littleEndian) { for (i, b) in $0.enumerated() { d[40 + i] = b } }

@@ -17,9 +17,10 @@ typedef struct {
     void *handle;            // the nifti_image
 } cnifti_image;
 
-/// Reads the header of `path` (.nii, .nii.gz, NIfTI-1 or -2) for its geometry; the caller has checked the
-/// raw header first (libnifti trusts dim[0] and overflows its stack on values above 7). 0 on success.
-int cnifti_open(const char *path, cnifti_image *out);
+/// libnifti's reading of a header already read and checked by the caller (the 348 bytes of a NIfTI-1 or
+/// the 540 of a NIfTI-2 header, either byte order), for its qform/sform geometry; the file itself is not
+/// opened again (libnifti trusts dim[0], renames .img to .hdr and reads extensions unbounded). 0 on success.
+int cnifti_header(const void *bytes, int version, cnifti_image *out);
 void cnifti_close(cnifti_image *img);
 const char *cnifti_datatype_name(int code);
 
