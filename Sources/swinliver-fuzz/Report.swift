@@ -39,6 +39,7 @@ final class Report {
     static func classKey(_ r: CaseResult) -> String {
         var line = r.result.lastLine
         line = line.replacingOccurrences(of: #"/[^\s:'"]*case-\d+-\d+[^\s:'"]*"#, with: "<file>", options: .regularExpression)
+        line = line.replacingOccurrences(of: #"0x[0-9a-fA-F]+"#, with: "#", options: .regularExpression)
         line = line.replacingOccurrences(of: #"(?<![A-Za-z.])-?\d+(\.\d+)?(e[-+]?\d+)?"#, with: "#", options: .regularExpression)
         let keepLines = line.contains(".swift:")
         if keepLines { line = r.result.lastLine.replacingOccurrences(of: #"/[^\s:'"]*case-\d+-\d+[^\s:'"]*"#, with: "<file>", options: .regularExpression) }

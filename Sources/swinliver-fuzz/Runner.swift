@@ -36,7 +36,13 @@ struct RunResult {
     /// The last non-empty line of stderr (the Swift "Fatal error: …" line when there is one).
     var lastLine: String {
         let lines = stderrTail.split(whereSeparator: \.isNewline).map(String.init)
-        return lines.first { $0.contains("Fatal error") } ?? lines.last { !$0.hasPrefix(" ") && !$0.hasPrefix("\t") } ?? lines.last ?? ""
+        if let fatal = lines.first(where: { $0.contains("Fatal error") }) { return fatal }
+        // A trap without a message: the backtracer's "*** Swift runtime failure: arithmetic overflow ***".
+        if let failure = lines.first(where: { $0.hasPrefix("*** ") && !$0.contains("Backtracing") }) {
+            return failure.trimmingCharacters(in: CharacterSet(charactersIn: "* "))
+        }
+        let text = lines.filter { !$0.hasPrefix(" ") && !$0.hasPrefix("\t") && !$0.hasPrefix("Backtrace took") }
+        return text.last ?? lines.last ?? ""
     }
 
     /// The innermost frame of the Swift backtrace inside the project's Sources/ ("Sources/Volumes/NIfTI.swift:120:9"),
@@ -44,6 +50,11 @@ struct RunResult {
     var location: String? {
         for line in stderrTail.split(whereSeparator: \.isNewline) where line.contains(" at ") && line.contains("/Sources/") && !line.contains("/.build/") {
             if let r = line.range(of: "/Sources/", options: .backwards) { return "Sources/" + line[r.upperBound...] }
+        }
+        // No Swift frame of ours: the first frame in a library other than libc ("in libnifti2.so.2.1.0").
+        for line in stderrTail.split(whereSeparator: \.isNewline) where line.range(of: #"^\s*\d+\s.*0x[0-9a-f]+ .* in \S+$"#, options: .regularExpression) != nil {
+            guard let lib = line.split(separator: " ").last, !lib.hasPrefix("libc.so") else { continue }
+            return "in " + lib
         }
         return nil
     }

@@ -90,6 +90,7 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+setvbuf(stdout, nil, _IOLBF, 0)  // progress lines show up in logs as they happen
 let options = FuzzOptions.parse(Array(CommandLine.arguments.dropFirst()))
 
 if let dir = options.writeSeeds {
@@ -162,7 +163,8 @@ if options.runRegressions {
     print("\(ids.count) regression cases from \(options.regressions)")
     queue += ids.map { ($0, true) }
 }
-queue += (0..<options.cases).map { (CaseID(seed: options.seed, index: $0), false) }
+let listed = Set(queue.map(\.0))
+queue += (0..<options.cases).map { (CaseID(seed: options.seed, index: $0), false) }.filter { !listed.contains($0.0) }
 
 let report = Report()
 report.planned = queue.count
