@@ -17,7 +17,14 @@ final class ClassifyCommandTests: XCTestCase {
         XCTAssertEqual(rows.first, "patient,label,p_HCC,p_ICC,p_CRLM,fold")
         XCTAssertEqual(Set(rows.dropFirst().map { $0.split(separator: ",")[0] }).count, 4, "every patient predicted exactly once")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: cv.appendingPathComponent("cv.json"))) as! [String: Any]
-        XCTAssertNotNil((json["pooled"] as? [String: Any])?["accuracy"])
+        // The pooled accuracy is the share of patients whose highest probability is their class.
+        let predicted = rows.dropFirst().map { $0.split(separator: ",").map(String.init) }
+        let correct = predicted.filter { r in
+            let p = r[2...4].map { Double($0)! }
+            return ["HCC", "ICC", "CRLM"][p.indices.max { p[$0] < p[$1] }!] == r[1]
+        }.count
+        let pooled = (json["pooled"] as? [String: Any])?["accuracy"] as? [String: Any]
+        XCTAssertEqual(pooled?["value"] as? Double ?? -1, Double(correct) / Double(predicted.count), accuracy: 1e-12)
         XCTAssertEqual((json["folds"] as? [String: Any])?.count, 2)
         for f in ["roc.svg", "confusion.svg", "fold1_predictions.csv"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: cv.appendingPathComponent(f).path), f)

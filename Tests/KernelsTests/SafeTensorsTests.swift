@@ -30,8 +30,10 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(try f.floats("f32"), v)
         XCTAssertEqual(try f.shape("bf16"), [4, 2])
         let h = try f.floats("f16")
+        XCTAssertEqual(h.count, v.count)
         for (a, b) in zip(h, v) { XCTAssertEqual(a, b, accuracy: max(abs(b) * 1e-3, 6e-8)) }
         let bf = try f.floats("bf16")
+        XCTAssertEqual(bf.count, v.count)
         for (a, b) in zip(bf, v) { XCTAssertEqual(a, b, accuracy: abs(b) * 4e-3 + 1e-30) }
         // bytes survive a second write unchanged
         var w2 = SafeTensorsWriter()

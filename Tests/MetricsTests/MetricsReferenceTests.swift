@@ -58,6 +58,7 @@ final class MetricsReferenceTests: XCTestCase {
             XCTAssertEqual(m.accuracy, c["accuracy_score"] as! Double, accuracy: 1e-12, "case \(k)")
             let per = c["per_class"] as! [String: Any], macro = c["macro"] as! [String: Double]
             for (got, key) in [(m.precision, "precision"), (m.recall, "recall"), (m.f1, "f1")] {
+                XCTAssertEqual(got.count, (per[key] as! [Double]).count, "case \(k) \(key)")
                 for (a, b) in zip(got, per[key] as! [Double]) { XCTAssertEqual(a, b, accuracy: 1e-12, "case \(k) \(key)") }
             }
             XCTAssertEqual(m.support, per["support"] as! [Int])
@@ -66,12 +67,15 @@ final class MetricsReferenceTests: XCTestCase {
             XCTAssertEqual(m.macroF1, macro["f1"]!, accuracy: 1e-12)
             XCTAssertEqual(m.confusion, c["confusion_matrix"] as! [[Int]])
             XCTAssertEqual(m.macroAUC, c["roc_auc_ovr_macro"] as! Double, accuracy: 1e-9, "case \(k) macro AUC")
+            XCTAssertEqual(m.auc.count, (c["roc_auc_per_class_ovr"] as! [Double]).count)
             for (a, b) in zip(m.auc, c["roc_auc_per_class_ovr"] as! [Double]) { XCTAssertEqual(a, b, accuracy: 1e-9, "case \(k) AUC") }
             for curve in c["roc_curve"] as! [[String: Any]] {
                 let cls = curve["class"] as! Int
                 let r = rocCurve(positive: labels.map { $0 == cls }, scores: probs.map { $0[cls] })
                 XCTAssertEqual(r.fpr.count, (curve["fpr"] as! [Double]).count, "case \(k) class \(cls) roc points")
                 for (a, b) in zip(r.fpr, curve["fpr"] as! [Double]) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+                XCTAssertEqual(r.tpr.count, (curve["tpr"] as! [Double]).count)
+                XCTAssertEqual(r.thresholds.count, (curve["thresholds"] as! [Any]).count)
                 for (a, b) in zip(r.tpr, curve["tpr"] as! [Double]) { XCTAssertEqual(a, b, accuracy: 1e-12) }
                 for (a, b) in zip(r.thresholds, (curve["thresholds"] as! [Any]).map { number($0)! }) {
                     XCTAssertEqual(a, b, accuracy: 1e-7, "threshold")
