@@ -21,8 +21,11 @@ release: setup kernels
 
 # Every test on both backends; OpenCL must be present (PoCL on a CPU-only machine). Ends with a summary
 # that names anything skipped (missing OpenCL device or reference files) as a PARTIAL run.
+# The kernel suites run first on Oclgrind (a simulated GPU-like device that reports out-of-bounds accesses,
+# races and barrier divergence): any report fails.
 test: setup kernels
 	$(SWIFT) build --build-tests
+	scripts/oclgrind-tests
 	OPENCL_REQUIRED=1 scripts/run-tests
 
 # Synthetic cohort → pretrain → fine-tune (SSL vs baseline) → segment → evaluate; runs/demo/summary.json.
