@@ -13,18 +13,18 @@ public enum DeviceSpecifier: Equatable, Sendable, CustomStringConvertible {
         throw DeviceError.invalidSpecifier(text)
     }
 
-    /// `--device` when given, else `SWINLIVER_DEVICE`, else the first OpenCL device when one exists, else the CPU.
-    /// The last choice is announced by the caller (it is a default, not a fallback after a failure).
+    /// The one rule every command follows: `--device` when given, else `SWINLIVER_DEVICE`, else the fastest
+    /// device (`fastest(among:)`). The default is announced by the caller (a choice, not a fallback after a failure).
     public static func resolve(_ option: String?, environment: [String: String]) throws -> DeviceSpecifier {
         if let option { return try DeviceSpecifier(parsing: option) }
         if let env = environment["SWINLIVER_DEVICE"], !env.isEmpty { return try DeviceSpecifier(parsing: env) }
-        return try listOpenCLDevices().isEmpty ? .cpu : .opencl(index: 0)
+        return fastest(among: try listOpenCLDevices().map { (index: $0.index, isGPU: $0.isGPU) })
     }
 
-    /// The first OpenCL GPU, else the CPU backend (an OpenCL CPU driver such as PoCL is slower than
-    /// the CPU backend's OpenBLAS path, so it is used only when asked for).
-    public static func preferGPU() throws -> DeviceSpecifier {
-        try listOpenCLDevices().first(where: \.isGPU).map { .opencl(index: $0.index) } ?? .cpu
+    /// The first OpenCL GPU, else the CPU backend: an OpenCL CPU driver (PoCL) is slower than the CPU
+    /// backend's OpenBLAS path, so it runs only when asked for.
+    public static func fastest(among devices: [(index: Int, isGPU: Bool)]) -> DeviceSpecifier {
+        devices.first(where: \.isGPU).map { .opencl(index: $0.index) } ?? .cpu
     }
 
     public var description: String {

@@ -139,7 +139,7 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Cubic ROI edge (a multiple of 32).") var roi = 96
     @Option var batch = 1
     @Option(help: "Timed steps after one warm-up step.") var steps = 3
-    @Option(help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else the first OpenCL device, else cpu)")
+    @Option(help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else an OpenCL GPU if there is one, else cpu)")
     var device: String?
     @Option(help: "Rows of the per-kernel table.") var top = 15
 

@@ -32,7 +32,7 @@ struct DemoCommand: ParsableCommand {
     @Flag var quiet = false
     @Flag(help: "On the CPU backend, fine-tune the two variants one after the other instead of side by side.")
     var sequential = false
-    @Option(name: .long, help: "cpu, opencl or opencl:N (default: an OpenCL GPU if there is one, else the CPU backend)")
+    @Option(name: .long, help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else an OpenCL GPU if there is one, else cpu)")
     var device: String?
 
     /// RandCropByLabelClasses centres (background : liver : tumour): tumours are a small share of a crop.
@@ -52,7 +52,7 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let start = Date()
-        let spec = try device.map { try DeviceSpecifier(parsing: $0) } ?? DeviceSpecifier.preferGPU()
+        let spec = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment)
         let backend = try spec.makeBackend()
         print("device: \(backend.deviceName) (\(spec))")
         let out = URL(fileURLWithPath: self.out), data = out.appendingPathComponent("data")

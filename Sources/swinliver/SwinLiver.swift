@@ -26,7 +26,7 @@ struct SwinLiver: ParsableCommand {
 
 /// `--device cpu|opencl|opencl:N` (or SWINLIVER_DEVICE).
 struct DeviceOptions: ParsableArguments {
-    @Option(name: .long, help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else the first OpenCL device, else cpu)")
+    @Option(name: .long, help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else an OpenCL GPU if there is one, else cpu)")
     var device: String?
 
     @Flag(name: .long, help: "Collect per-kernel OpenCL profiling events.")

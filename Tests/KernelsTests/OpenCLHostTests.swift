@@ -35,6 +35,14 @@ final class OpenCLHostTests: XCTestCase {
         XCTAssertThrowsError(try DeviceSpecifier(parsing: "opencl:-1"))
         XCTAssertEqual(try DeviceSpecifier.resolve(nil, environment: ["SWINLIVER_DEVICE": "cpu"]), .cpu)
         XCTAssertEqual(try DeviceSpecifier.resolve("opencl:1", environment: ["SWINLIVER_DEVICE": "cpu"]), .opencl(index: 1))
+        // The default is the fastest device: a GPU, else the CPU backend, never an OpenCL CPU driver unasked.
+        XCTAssertEqual(DeviceSpecifier.fastest(among: []), .cpu)
+        XCTAssertEqual(DeviceSpecifier.fastest(among: [(index: 0, isGPU: false)]), .cpu)
+        XCTAssertEqual(DeviceSpecifier.fastest(among: [(index: 0, isGPU: false), (index: 1, isGPU: true), (index: 2, isGPU: true)]),
+                       .opencl(index: 1))
+        if try !listOpenCLDevices().contains(where: \.isGPU) {   // CI: PoCL only
+            XCTAssertEqual(try DeviceSpecifier.resolve(nil, environment: [:]), .cpu, "PoCL must not be chosen unasked")
+        }
     }
 
     func testOutOfMemoryNamesTheTensor() throws {

@@ -19,9 +19,9 @@ public final class OpenCLBackend: Backend {
     ///   - index: N of `opencl:N` (see `listOpenCLDevices()`).
     ///   - profiling: collect per-kernel times from OpenCL events (`profile()`).
     ///   - cacheDirectory: where compiled program binaries are kept; nil disables the disk cache.
-    ///   - kernelDirectory: read kernels/*.cl from here instead of the embedded copies.
+    ///   - kernelDirectory: read kernels/*.cl from here instead of the embedded copies (default: `SWINLIVER_KERNEL_DIR`).
     public init(index: Int = 0, profiling: Bool = false, cacheDirectory: URL? = OpenCLBackend.defaultCacheDirectory,
-                kernelDirectory: URL? = nil) throws {
+                kernelDirectory: URL? = OpenCLBackend.defaultKernelDirectory) throws {
         let devices = try listOpenCLDevices()
         guard devices.indices.contains(index) else {
             throw DeviceError.notFound(requested: "opencl:\(index)", available: ["cpu"] + devices.map(\.description))
@@ -33,6 +33,11 @@ public final class OpenCLBackend: Backend {
         programs = ProgramCache(handle: handle, options: "-cl-std=CL1.2 -DWG=\(reductionGroupSize)",
                                 diskDirectory: cacheDirectory, sourceDirectory: kernelDirectory)
         profiler = profiling ? Profiler() : nil
+    }
+
+    /// `SWINLIVER_KERNEL_DIR`, for editing kernels without rebuilding; nil (the embedded sources) when unset.
+    public static var defaultKernelDirectory: URL? {
+        ProcessInfo.processInfo.environment["SWINLIVER_KERNEL_DIR"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
     }
 
     /// `$XDG_CACHE_HOME/swinliver/kernels` or `~/.cache/swinliver/kernels`.
