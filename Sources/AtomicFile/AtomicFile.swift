@@ -14,20 +14,19 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
     do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
         throw FileWriteError(file: url.path, problem: "cannot create the folder \(dir.path)")
     }
-    let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    // Unique per call: two threads writing the same name never share a temporary file.
+    let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     func fail(_ what: String) -> FileWriteError {
         let why = String(cString: strerror(errno))
         unlink(tmp.path)
         return FileWriteError(file: url.path, problem: "\(what): \(why)")
     }
-    // O_EXCL | O_NOFOLLOW: never write through a link planted at the temporary name; a stale temporary
-    // file from a killed run of the same pid is removed once and the open retried.
-    var fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
-    if fd < 0 && errno == EEXIST {
-        unlink(tmp.path)
-        fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
+    // O_EXCL | O_NOFOLLOW: never write through a file or link already at the temporary name.
+    let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
+    guard fd >= 0 else {
+        let e = errno
+        throw FileWriteError(file: url.path, problem: "cannot create \(tmp.lastPathComponent): \(String(cString: strerror(e)))")
     }
-    guard fd >= 0 else { throw fail("cannot create \(tmp.lastPathComponent)") }
     let ok = data.withUnsafeBytes { raw -> Bool in
         var done = 0
         while done < raw.count {
