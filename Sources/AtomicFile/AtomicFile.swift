@@ -15,7 +15,7 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
         throw FileWriteError(file: url.path, problem: "cannot create the folder \(dir.path)")
     }
     // Unique per call: two threads writing the same name never share a temporary file.
-    let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    let tmp = URL(fileURLWithPath: temporaryPath(beside: url.path))
     func fail(_ what: String) -> FileWriteError {
         let why = String(cString: strerror(errno))
         unlink(tmp.path)
@@ -39,6 +39,16 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
     if !ok { let e = errno; close(fd); errno = e; throw fail("write") }
     guard close(fd) == 0 else { throw fail("close") }
     try commitTemporaryFile(tmp.path, to: url.path)
+}
+
+/// A fresh hidden name in `path`'s folder for writing the file before `commitTemporaryFile`: unique per
+/// call (pid and a random number), so two writers of one name never share it; `keeping` ends the name
+/// (".nii.gz" for a library that picks its format from the extension).
+public func temporaryPath(beside path: String, keeping suffix: String = "") -> String {
+    let url = URL(fileURLWithPath: path)
+    let stem = suffix.isEmpty ? url.lastPathComponent : String(url.lastPathComponent.dropLast(suffix.count))
+    return url.deletingLastPathComponent()
+        .appendingPathComponent(".\(stem).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))\(suffix)").path
 }
 
 /// Makes a finished temporary file (written by other code, e.g. a C library) the file at `path`: fsync,

@@ -24,28 +24,14 @@ int cnifti_header(const void *bytes, int version, cnifti_image *out) {
         nim = nifti_convert_n1hdr2nim(h, NULL);
     }
     if (!nim) return -1;
-    out->handle = nim;
-    out->ndim = nim->ndim;
-    out->dim[0] = nim->nx; out->dim[1] = nim->ny; out->dim[2] = nim->nz; out->dim[3] = nim->nt;
-    out->dim[4] = nim->nu; out->dim[5] = nim->nv; out->dim[6] = nim->nw;
-    out->datatype = nim->datatype;
-    out->nifti_type = nim->nifti_type;
-    out->scl_slope = nim->scl_slope;
-    out->scl_inter = nim->scl_inter;
     out->qform_code = nim->qform_code;
     out->sform_code = nim->sform_code;
     to_rows(nim->qto_xyz, out->qto_xyz);
     to_rows(nim->sto_xyz, out->sto_xyz);
     for (int i = 0; i < 8; ++i) out->pixdim[i] = nim->pixdim[i];
+    nifti_image_free(nim);
     return 0;
 }
-
-void cnifti_close(cnifti_image *img) {
-    if (img->handle) nifti_image_free((nifti_image *)img->handle);
-    img->handle = NULL;
-}
-
-const char *cnifti_datatype_name(int code) { return nifti_datatype_string(code); }
 
 int cnifti_write(const char *path, const int64_t dims[3], int datatype, const void *data, const double affine[16],
                  int qform_code, int sform_code, int version, int *os_error) {

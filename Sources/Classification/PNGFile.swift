@@ -45,7 +45,7 @@ public enum PNGFile {
 
     /// Writes through `body` to a temporary name beside `url`, then renames it over `url`.
     private static func atomically(_ url: URL, _ body: (String, UnsafeMutablePointer<CChar>, Int) -> Int32) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        let tmp = URL(fileURLWithPath: temporaryPath(beside: url.path))
         do {
             try call(url) { body(tmp.path, $0, $1) }
             try commitTemporaryFile(tmp.path, to: url.path)

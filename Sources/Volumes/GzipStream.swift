@@ -17,13 +17,8 @@ struct GzipStream {
         file = f
     }
 
-    /// Whether the file on disk starts with the gzip magic bytes (1f 8b).
-    static func isGzip(path: String) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? h.close() }
-        let magic = (try? h.read(upToCount: 2)) ?? Data()
-        return magic.count == 2 && magic[magic.startIndex] == 0x1f && magic[magic.startIndex + 1] == 0x8b
-    }
+    /// Whether the file is a gzip stream (decided by its content, not its name); valid after the first read.
+    var isCompressed: Bool { gzdirect(file) == 0 }
 
     /// Reads up to `count` bytes (fewer only at the end of the stream); throws on a corrupt stream.
     func read(upTo count: Int) throws -> [UInt8] {

@@ -54,13 +54,10 @@ public enum NIfTI {
     public static func read(_ url: URL) throws -> (volume: Volume, header: NIfTIHeader) {
         let path = url.path
         func fail(_ p: String) -> NIfTIError { NIfTIError(file: path, problem: p) }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw fail("no such file") }
-        guard !isDirectory.boolValue else { throw fail("is a folder, not a NIfTI file") }
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw fail("cannot read: \(String(cString: strerror(errno)))") }
-        let fileSize = Int(info.st_size)   // stat follows symbolic links; the size is the file's, not the link's
-        let gzip = GzipStream.isGzip(path: path)
+        var info = stat()   // follows symbolic links: the size is the file's, not the link's
+        guard stat(path, &info) == 0 else { throw fail(errno == ENOENT ? "no such file" : "cannot read: \(String(cString: strerror(errno)))") }
+        guard info.st_mode & S_IFMT != S_IFDIR else { throw fail("is a folder, not a NIfTI file") }
+        let fileSize = Int(info.st_size)
         let stream = try GzipStream(path: path)
         defer { stream.close() }
         var head = try stream.read(upTo: NIfTIRawHeader.nifti1Size)
@@ -68,13 +65,13 @@ public enum NIfTI {
             head += try stream.read(upTo: NIfTIRawHeader.nifti2Size - NIfTIRawHeader.nifti1Size)
         }
         let raw = try NIfTIRawHeader(bytes: head, file: path)
+        let gzip = stream.isCompressed
         let layout = try raw.layout(file: path, fileSize: fileSize, gzip: gzip, maxVoxels: maxVoxels)
         // libnifti turns the (now known sane) header bytes into the qform/sform matrices.
         var img = cnifti_image()
         guard head.withUnsafeBytes({ cnifti_header($0.baseAddress, Int32(raw.version), &img) }) == 0 else {
             throw fail("libnifti could not read the header")
         }
-        defer { cnifti_close(&img) }
         let qform = affine(img.qto_xyz), sform = affine(img.sto_xyz)
         let pixdim = withUnsafeBytes(of: img.pixdim) { Array($0.bindMemory(to: Double.self)) }
         let aff: Affine = img.sform_code > 0 ? sform
@@ -96,8 +93,7 @@ public enum NIfTI {
         }
         let bad = values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
         guard bad == 0 else { throw fail("\(bad) NaN or infinite voxel values") }
-        guard let type = NIfTIDataType(rawValue: img.datatype) else { throw fail("unsupported datatype \(img.datatype)") }
-        let header = NIfTIHeader(version: raw.version, datatype: type, qformCode: Int(img.qform_code),
+        let header = NIfTIHeader(version: raw.version, datatype: layout.type, qformCode: Int(img.qform_code),
                                  sformCode: Int(img.sform_code), qform: qform, sform: sform, pixdim: pixdim,
                                  slope: slope, inter: inter)
         return (Volume(shape: layout.shape, values: values, affine: aff), header)
@@ -165,7 +161,7 @@ public enum NIfTI {
         do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
             throw fail("cannot create the folder \(dir.path)")
         }
-        let tmpPath = dir.appendingPathComponent(".\(url.lastPathComponent.dropLast(ext.count)).tmp\(getpid())\(ext)").path
+        let tmpPath = temporaryPath(beside: path, keeping: ext)
         let (I, J, K) = (volume.shape[0], volume.shape[1], volume.shape[2])
         func fortran<T>(_ f: (Float) -> T) -> [T] {
             var out = [T](repeating: f(0), count: I * J * K)

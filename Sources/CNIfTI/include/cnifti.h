@@ -4,25 +4,18 @@
 #define CNIFTI_H
 #include <stdint.h>
 
+/// The geometry libnifti derives from a header (everything else is read and checked in Swift).
 typedef struct {
-    int64_t ndim;
-    int64_t dim[7];          // nx, ny, nz, nt, nu, nv, nw
-    int datatype;            // DT_* code
-    int nifti_type;          // libnifti's NIFTI_FTYPE_*
-    double scl_slope, scl_inter;
     int qform_code, sform_code;
     double qto_xyz[16];      // row-major 4x4
     double sto_xyz[16];
     double pixdim[8];        // pixdim[0] = qfac
-    void *handle;            // the nifti_image
 } cnifti_image;
 
 /// libnifti's reading of a header already read and checked by the caller (the 348 bytes of a NIfTI-1 or
 /// the 540 of a NIfTI-2 header, either byte order), for its qform/sform geometry; the file itself is not
 /// opened again (libnifti trusts dim[0], renames .img to .hdr and reads extensions unbounded). 0 on success.
 int cnifti_header(const void *bytes, int version, cnifti_image *out);
-void cnifti_close(cnifti_image *img);
-const char *cnifti_datatype_name(int code);
 
 /// Writes a 3D NIfTI-1 (version 1) or NIfTI-2 (version 2) image (`path` ends in .nii or .nii.gz).
 /// `data` is Fortran order, `affine` row-major; it becomes both sform and qform. 0 on success; non-zero
