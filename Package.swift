@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "swinliver",
             dependencies: [
-                "AtomicFile", "Kernels", "Autograd", "Models", "Train", "Volumes", "Metrics", "Classification",
+                "AtomicFile", "Kernels", "Autograd", "Models", "Train", "Volumes", "Metrics", "Classification", "SafeTensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "swinliver-fuzz", dependencies: ["SeededRandom"], path: "Sources/swinliver-fuzz", swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -64,7 +64,7 @@ public struct SafeTensorsFile {
         if let key = Self.duplicateKey(in: [UInt8](headerData)) { throw fail("the header holds the key \(key) twice") }
         let header: Header
         do { header = try JSONDecoder().decode(Header.self, from: headerData) } catch let error as DecodingError {
-            throw fail("invalid header: \(Self.describe(error))")
+            throw fail("invalid header: \(error.plainSentence)")
         } catch {
             throw fail("header is not a JSON object")
         }
@@ -142,21 +142,6 @@ public struct SafeTensorsFile {
                 if key.stringValue == "__metadata__" { metadata = try c.decode([String: String].self, forKey: key) }
                 else { entries[key.stringValue] = try c.decode(Entry.self, forKey: key) }
             }
-        }
-    }
-
-    /// A decoding error as one sentence: where in the header, and what was wrong.
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ c: DecodingError.Context) -> String {
-            c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
-        }
-        switch error {
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
-            return c.codingPath.isEmpty ? "not a JSON object" : "\(path(c)) has the wrong type or value"
-        case .keyNotFound(let key, let c):
-            return "\(path(c).isEmpty ? "" : path(c) + ": ")missing \(key.stringValue)"
-        @unknown default:
-            return "not a valid safetensors header"
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 
 /// Errors from Foundation (files), the encoders and the OS as one plain sentence naming the file or
 /// field, instead of their raw dumps (`NSCocoaErrorDomain Code=260 … UserInfo=`). SwinLiver's own error
@@ -9,7 +10,7 @@ struct PlainError: Error, CustomStringConvertible {
     /// The sentence for `error`, or `error` itself when it is one of SwinLiver's own.
     static func wrapping(_ error: Error) -> Error {
         if let e = error as? EncodingError { return PlainError(description: encoding(e)) }
-        if let e = error as? DecodingError { return PlainError(description: decoding(e)) }
+        if let e = error as? DecodingError { return PlainError(description: e.plainSentence) }
         let ns = error as NSError
         guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return error }
         let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
@@ -32,23 +33,10 @@ struct PlainError: Error, CustomStringConvertible {
         return PlainError(description: path.map { "\($0): \(reason)" } ?? reason)
     }
 
-    private static func codingPath(_ path: [CodingKey]) -> String {
-        path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
-    }
-
     private static func encoding(_ e: EncodingError) -> String {
         switch e {
-        case .invalidValue(let value, let c): return "cannot write \(codingPath(c.codingPath)): \(value) is not a valid value"
+        case .invalidValue(let value, let c): return "cannot write \(codingPathText(c.codingPath)): \(value) is not a valid value"
         @unknown default: return "cannot write the output: an invalid value"
-        }
-    }
-
-    private static func decoding(_ e: DecodingError) -> String {
-        switch e {
-        case .keyNotFound(let key, let c): return "missing \(codingPath(c.codingPath + [key]))"
-        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "\(codingPath(c.codingPath)) has the wrong type"
-        case .dataCorrupted(let c): return c.codingPath.isEmpty ? "not valid JSON" : "\(codingPath(c.codingPath)) is invalid"
-        @unknown default: return "invalid JSON"
         }
     }
 }

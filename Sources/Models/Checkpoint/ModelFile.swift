@@ -30,7 +30,7 @@ public enum SwinUNETRFile {
     public static func decode(_ data: Data, source: String) throws -> SwinUNETRConfig {
         let config: SwinUNETRConfig
         do { config = try JSONDecoder().decode(SwinUNETRConfig.self, from: data) } catch let e as DecodingError {
-            throw ConfigError(message: "\(source): \(culprit(data) ?? plainSentence(e))")
+            throw ConfigError(message: "\(source): \(culprit(data) ?? e.plainSentence)")
         } catch {
             throw ConfigError(message: "\(source): not valid JSON")
         }
@@ -48,35 +48,10 @@ public enum SwinUNETRFile {
             guard let d = try? JSONSerialization.data(withJSONObject: probe) else { continue }
             do { _ = try JSONDecoder().decode(SwinUNETRConfig.self, from: d) } catch let e as DecodingError {
                 if case .dataCorrupted(let c) = e, c.codingPath.isEmpty { return "key '\(key)' has a value out of range or of the wrong kind" }
-                return plainSentence(e)
+                return e.plainSentence
             } catch { continue }
         }
         return nil
-    }
-
-    /// A DecodingError as a sentence: "key 'depths[1]': expected an integer" rather than the enum dump.
-    static func plainSentence(_ error: DecodingError) -> String {
-        func path(_ keys: [CodingKey]) -> String {
-            keys.reduce("") { s, k in k.intValue.map { "\(s)[\($0)]" } ?? (s.isEmpty ? k.stringValue : "\(s).\(k.stringValue)") }
-        }
-        func kind(_ type: Any.Type) -> String {
-            switch type {
-            case is Int.Type: return "an integer"
-            case is Double.Type, is Float.Type: return "a number"
-            case is Bool.Type: return "true or false"
-            case is String.Type: return "a string"
-            case is [Int].Type: return "a list of integers"
-            default: return type is [Any].Type ? "a list" : "an object"
-            }
-        }
-        switch error {
-        case .keyNotFound(let key, let c): return "missing key '\(path(c.codingPath + [key]))'"
-        case .typeMismatch(let type, let c): return "key '\(path(c.codingPath))' should be \(kind(type))"
-        case .valueNotFound(let type, let c): return "key '\(path(c.codingPath))' is null; it should be \(kind(type))"
-        case .dataCorrupted(let c):
-            return c.codingPath.isEmpty ? "not valid JSON" : "key '\(path(c.codingPath))' has a value out of range or of the wrong kind"
-        @unknown default: return "cannot be decoded"
-        }
     }
 
     /// Writes every parameter and buffer (MONAI keys) with the config in the metadata, atomically.
