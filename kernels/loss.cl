@@ -44,6 +44,32 @@ __kernel void dice_sums(__global const float* probs, __global const float* label
     if (t == 0) { sums[3 * bc] = a[0]; sums[3 * bc + 1] = p[0]; sums[3 * bc + 2] = g[0]; }
 }
 
+// First stage of dice_sums for long volumes: G work-groups per (b, c), each over a slice of S; partials
+// (B·C, G, 3) hold the slice's (Σ p·y, Σ p, Σ y). reduce_middle over (B·C, G, 3) finishes into sums.
+__kernel void dice_sums_partial(__global const float* probs, __global const float* labels, __global float* partials,
+                                const int C, const int S, const int G) {
+    __local float a[WG], p[WG], g[WG];
+    const int bc = get_group_id(0) / G, slice = get_group_id(0) % G, t = get_local_id(0);
+    const int b = bc / C, c = bc % C;
+    const int chunk = (S + G - 1) / G, end = min(S, (slice + 1) * chunk);
+    float sa = 0.0f, sp = 0.0f, sg = 0.0f;
+    for (int s = slice * chunk + t; s < end; s += WG) {
+        const float pr = probs[(long)bc * S + s];
+        const float y = (int)labels[(long)b * S + s] == c ? 1.0f : 0.0f;
+        sa += pr * y; sp += pr; sg += y;
+    }
+    a[t] = sa; p[t] = sp; g[t] = sg;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = WG / 2; w > 0; w >>= 1) {
+        if (t < w) { a[t] += a[t + w]; p[t] += p[t + w]; g[t] += g[t + w]; }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0) {
+        const int j = 3 * (bc * G + slice);
+        partials[j] = a[0]; partials[j + 1] = p[0]; partials[j + 2] = g[0];
+    }
+}
+
 // Numerator 2I + nr and denominator P + G + dr of class c's Dice: sample b's own sums, or (batch_dice,
 // MONAI DiceLoss(batch=True)) the sums over the whole batch.
 inline float2 dice_terms(__global const float* sums, const int b, const int c, const int B, const int C,

@@ -44,6 +44,46 @@ __kernel void norm_stats(__global const float* x, __global float* mean, __global
     if (t == 0) { mean[b] = mu; var[b] = v; rstd[b] = 1.0f / sqrt(v + eps); }
 }
 
+// The long statistics are two-stage (Sources/Kernels/OpenCL/ReductionSplit.swift): G work-groups per b each
+// take a slice of b's M = A·C values; a finishing pass with one work-item per b combines the G partials.
+
+// Slice g of G over M values: [g·chunk, min(M, (g+1)·chunk)).
+inline int slice_start(const int M, const int G, const int g) { return min(M, g * ((M + G - 1) / G)); }
+
+// partials[b, g] = (mean, M2) of slice g: its mean and Σ (x − its mean)², two passes over the slice.
+__kernel void norm_stats_partial(__global const float* x, __global float2* partials,
+                                 const int A, const int B, const int C, const int G) {
+    __local float part[WG];
+    const int b = get_group_id(0) / G, g = get_group_id(0) % G, t = get_local_id(0);
+    const int M = A * C, start = slice_start(M, G, g), end = slice_start(M, G, g + 1);
+    const int n = end - start;
+    float s = 0.0f;
+    for (int j = start + t; j < end; j += WG) s += x[((j / C) * B + b) * C + j % C];
+    const float mu = n > 0 ? group_sum(part, t, s) / (float)n : 0.0f;
+    float q = 0.0f;
+    for (int j = start + t; j < end; j += WG) { const float d = x[((j / C) * B + b) * C + j % C] - mu; q += d * d; }
+    const float m2 = group_sum(part, t, q);
+    if (t == 0) partials[b * G + g] = (float2)(mu, m2);
+}
+
+// Combines the slices (Chan et al.): mean = Σ n_g·mean_g / M, var = Σ (M2_g + n_g·(mean_g − mean)²) / M.
+__kernel void norm_stats_finish(__global const float2* partials, __global float* mean, __global float* var,
+                                __global float* rstd, const int M, const int B, const int G, const float eps) {
+    const int b = get_global_id(0);
+    if (b >= B) return;
+    float s = 0.0f;
+    for (int g = 0; g < G; ++g) s += (float)(slice_start(M, G, g + 1) - slice_start(M, G, g)) * partials[b * G + g].x;
+    const float mu = s / (float)M;
+    float q = 0.0f;
+    for (int g = 0; g < G; ++g) {
+        const float2 p = partials[b * G + g];
+        const float d = p.x - mu;
+        q += p.y + (float)(slice_start(M, G, g + 1) - slice_start(M, G, g)) * d * d;
+    }
+    const float v = q / (float)M;
+    mean[b] = mu; var[b] = v; rstd[b] = 1.0f / sqrt(v + eps);
+}
+
 // y = (x - mean[b]) * rstd[b] * gamma[k] + beta[k]; has_affine = 0 ignores gamma/beta.
 __kernel void norm_apply(__global const float* x, __global const float* mean, __global const float* rstd,
                          __global const float* gamma, __global const float* beta, __global float* y,
@@ -79,6 +119,38 @@ __kernel void norm_backward_sums(__global const float* x, __global const float* 
     if (t == 0) { s1[b] = p; s2[b] = q; }
 }
 
+// First stage of norm_backward_sums: partials[b, g] = (Σ dy·g, Σ dy·g·x̂) over slice g of b's values.
+__kernel void norm_backward_sums_partial(__global const float* x, __global const float* mean, __global const float* rstd,
+                                         __global const float* gamma, __global const float* dy, __global float2* partials,
+                                         const int A, const int B, const int C, const int mode, const int groups,
+                                         const int G) {
+    __local float part[WG];
+    const int b = get_group_id(0) / G, g = get_group_id(0) % G, t = get_local_id(0);
+    const int M = A * C, end = slice_start(M, G, g + 1);
+    const float mu = mean[b], r = rstd[b];
+    float p = 0.0f, q = 0.0f;
+    for (int j = slice_start(M, G, g) + t; j < end; j += WG) {
+        const int c = j % C;
+        const int i = ((j / C) * B + b) * C + c;
+        const float d = dy[i] * (mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)]);
+        p += d;
+        q += d * (x[i] - mu) * r;
+    }
+    p = group_sum(part, t, p);
+    q = group_sum(part, t, q);
+    if (t == 0) partials[b * G + g] = (float2)(p, q);
+}
+
+// s1[b] = Σ_g partials[b, g].x, s2[b] = Σ_g partials[b, g].y. One work-item per b.
+__kernel void norm_backward_sums_finish(__global const float2* partials, __global float* s1, __global float* s2,
+                                        const int B, const int G) {
+    const int b = get_global_id(0);
+    if (b >= B) return;
+    float2 s = (float2)(0.0f, 0.0f);
+    for (int g = 0; g < G; ++g) s += partials[b * G + g];
+    s1[b] = s.x; s2[b] = s.y;
+}
+
 // dx = rstd * (dy*g - (s1 + xhat*s2)/M); with constant statistics (BatchNorm eval) dx = rstd * dy*g.
 __kernel void norm_backward_input(__global const float* x, __global const float* mean, __global const float* rstd,
                                   __global const float* gamma, __global const float* dy,
@@ -94,6 +166,25 @@ __kernel void norm_backward_input(__global const float* x, __global const float*
     const float xhat = (x[i] - mean[b]) * rstd[b];
     const float invM = 1.0f / (float)(A * C);
     dx[i] = rstd[b] * (d - (s1[b] + xhat * s2[b]) * invM);
+}
+
+// First stage of the LayerNorm parameter gradients over P slices of the B rows: gpart[p, c] = Σ dy·x̂ and
+// bpart[p, c] = Σ dy over slice p. One work-item per (p, c); reduce_middle over (1, P, C) finishes each.
+__kernel void norm_column_param_partial(__global const float* x, __global const float* mean, __global const float* rstd,
+                                        __global const float* dy, __global float* gpart, __global float* bpart,
+                                        const int B, const int C, const int P) {
+    const int i = get_global_id(0);
+    if (i >= P * C) return;
+    const int p = i / C, c = i % C;
+    const int end = slice_start(B, P, p + 1);
+    float g = 0.0f, h = 0.0f;
+    for (int b = slice_start(B, P, p); b < end; ++b) {
+        const int k = b * C + c;
+        g += dy[k] * (x[k] - mean[b]) * rstd[b];
+        h += dy[k];
+    }
+    gpart[i] = g;
+    bpart[i] = h;
 }
 
 // LayerNorm parameter gradients (A == 1): dgamma[c] = sum_b dy*xhat, dbeta[c] = sum_b dy. One item per c.

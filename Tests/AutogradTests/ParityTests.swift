@@ -1,5 +1,5 @@
 import Autograd
-import Kernels
+@testable import Kernels
 import TestSupport
 import XCTest
 
@@ -53,6 +53,55 @@ final class ParityTests: XCTestCase {
         let kept = a.filter { $0 != 0 }.count
         XCTAssertEqual(Double(kept) / 1000, 0.75, accuracy: 0.05)
         XCTAssertTrue(a.allSatisfy { $0 == 0 || abs($0 - 1 / 0.75) < 1e-6 })
+    }
+}
+
+/// The two-stage reductions (partials over many work-groups, then a finishing pass) that only long sums take:
+/// shapes just long enough to split (see ReductionSplit), small enough for Oclgrind.
+final class LongReductionParityTests: XCTestCase {
+    func testTwoStageReductionsMatchCPUReference() throws {
+        let cpu = CPUBackend()
+        let cl = try TestBackends.openCL(profiling: true)
+        let labels = (0..<6000).map { Float(($0 * 7 / 5) % 3) }
+        let cases = [
+            OpCase("sum all (reduce_keep_middle_partial)", [InputSpec(3, 701)]) { t, v in try t.sum(v[0]) },
+            OpCase("sum axis (reduce_middle_partial)", [InputSpec(2, 301, 5)]) { t, v in try t.sum(v[0], axis: 1) },
+            OpCase("linear bias gradient over 300 rows (reduce_middle_partial)", [InputSpec(300, 5), InputSpec(4, 5), InputSpec(4)]) { t, v in
+                try t.linear(v[0], weight: v[1], bias: v[2])
+            },
+            OpCase("layerNorm over 300 rows (norm_column_param_partial)", [InputSpec(1, 300, 7), InputSpec(7), InputSpec(7)]) { t, v in
+                try t.layerNorm(v[0], weight: v[1], bias: v[2])
+            },
+            OpCase("instanceNorm3d over 3000 voxels (norm_stats_partial)", [InputSpec(1, 2, 10, 12, 25), InputSpec(2), InputSpec(2)]) { t, v in
+                try t.instanceNorm(v[0], weight: v[1], bias: v[2])
+            },
+            OpCase("diceCE over 3000 voxels (dice_sums_partial)", [InputSpec(2, 3, 10, 10, 30)]) { t, v in
+                let y = try t.backend.upload(labels, shape: Shape(2, 1, 10, 10, 30), name: "labels")
+                return try t.diceCELoss(v[0], labels: y).loss
+            },
+        ]
+        for (i, c) in cases.enumerated() {
+            let values = c.values(seed: UInt64(900 + i))
+            let upstream = { (s: Shape) -> [Float] in var g = TestRandom(seed: 13); return g.normals(s.count) }
+            _ = try cl.profile(reset: true)
+            let got = try c.run(on: cl, values: values, upstream: upstream)
+            let ref = try c.run(on: cpu, values: values, upstream: upstream)
+            let first = String(c.name.split(separator: "(").last!.dropLast())
+            XCTAssertTrue(try cl.profile().contains { $0.name == first }, "\(c.name): \(first) did not run")
+            assertClose(got.output, ref.output, rel: 1e-5, "\(c.name): forward")
+            for k in 0..<ref.grads.count { assertClose(got.grads[k], ref.grads[k], rel: 1e-5, "\(c.name): gradient \(k)") }
+        }
+    }
+
+    /// The split is what the kernels above were sized to trigger.
+    func testTheseShapesAreSplit() {
+        XCTAssertGreaterThan(ReductionSplit.groupSlices(outputs: 1, length: 3 * 701, groupSize: 128), 1)
+        XCTAssertGreaterThan(ReductionSplit.columnSlices(outputs: 10, length: 301), 1)
+        XCTAssertGreaterThan(ReductionSplit.columnSlices(outputs: 4, length: 300), 1)
+        XCTAssertGreaterThan(ReductionSplit.columnSlices(outputs: 7, length: 300), 1)
+        XCTAssertGreaterThan(ReductionSplit.groupSlices(outputs: 2, length: 3000, groupSize: 128), 1)
+        XCTAssertGreaterThan(ReductionSplit.groupSlices(outputs: 6, length: 3000, groupSize: 128), 1)
+        XCTAssertEqual(ReductionSplit.groupSlices(outputs: 110_592, length: 48, groupSize: 128), 1, "LayerNorm rows: one stage")
     }
 }
 

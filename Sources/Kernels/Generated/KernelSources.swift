@@ -269,6 +269,24 @@ __kernel void dropout_mask(__global float* y, const int n, const uint seed_lo, c
     y[i] = u >= p ? 1.0f / (1.0f - p) : 0.0f;
 }
 """#,
+        "gemm": #"""
+// The finishing pass of a split-K GEMM (Sources/Kernels/OpenCL/Gemm+OpenCL.swift): CLBlast writes one partial
+// product per slice of the k axis, partials (S, M, N); this sums them and folds in beta·C. The CPU reference is
+// the plain GEMM (Sources/Kernels/CPU/Gemm+CPU.swift): split-K changes the order of the sum, not its value.
+
+// C[c_off + r·ldc + j] = Σ_s partials[s, r, j] + beta·C (C not read when beta = 0, as BLAS defines).
+// One work-item per (r, j); the S reads of a work-item are M·N apart, coalesced across work-items.
+__kernel void gemm_splitk_sum(__global const float* partials, __global float* c, const int S, const int M, const int N,
+                              const int c_off, const int ldc, const float beta) {
+    const int i = get_global_id(0);
+    if (i >= M * N) return;
+    const int r = i / N, j = i % N;
+    float s = 0.0f;
+    for (int k = 0; k < S; ++k) s += partials[(long)k * M * N + i];
+    const int at = c_off + r * ldc + j;
+    c[at] = beta == 0.0f ? s : s + beta * c[at];
+}
+"""#,
         "layout": #"""
 // Data movement: permute (rank <= 6) and strided block copies (concat / split).
 // CPU reference: Sources/Kernels/CPU/Layout+CPU.swift.
@@ -344,6 +362,32 @@ __kernel void dice_sums(__global const float* probs, __global const float* label
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (t == 0) { sums[3 * bc] = a[0]; sums[3 * bc + 1] = p[0]; sums[3 * bc + 2] = g[0]; }
+}
+
+// First stage of dice_sums for long volumes: G work-groups per (b, c), each over a slice of S; partials
+// (B·C, G, 3) hold the slice's (Σ p·y, Σ p, Σ y). reduce_middle over (B·C, G, 3) finishes into sums.
+__kernel void dice_sums_partial(__global const float* probs, __global const float* labels, __global float* partials,
+                                const int C, const int S, const int G) {
+    __local float a[WG], p[WG], g[WG];
+    const int bc = get_group_id(0) / G, slice = get_group_id(0) % G, t = get_local_id(0);
+    const int b = bc / C, c = bc % C;
+    const int chunk = (S + G - 1) / G, end = min(S, (slice + 1) * chunk);
+    float sa = 0.0f, sp = 0.0f, sg = 0.0f;
+    for (int s = slice * chunk + t; s < end; s += WG) {
+        const float pr = probs[(long)bc * S + s];
+        const float y = (int)labels[(long)b * S + s] == c ? 1.0f : 0.0f;
+        sa += pr * y; sp += pr; sg += y;
+    }
+    a[t] = sa; p[t] = sp; g[t] = sg;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = WG / 2; w > 0; w >>= 1) {
+        if (t < w) { a[t] += a[t + w]; p[t] += p[t + w]; g[t] += g[t + w]; }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0) {
+        const int j = 3 * (bc * G + slice);
+        partials[j] = a[0]; partials[j + 1] = p[0]; partials[j + 2] = g[0];
+    }
 }
 
 // Numerator 2I + nr and denominator P + G + dr of class c's Dice: sample b's own sums, or (batch_dice,
@@ -512,6 +556,46 @@ __kernel void norm_stats(__global const float* x, __global float* mean, __global
     if (t == 0) { mean[b] = mu; var[b] = v; rstd[b] = 1.0f / sqrt(v + eps); }
 }
 
+// The long statistics are two-stage (Sources/Kernels/OpenCL/ReductionSplit.swift): G work-groups per b each
+// take a slice of b's M = A·C values; a finishing pass with one work-item per b combines the G partials.
+
+// Slice g of G over M values: [g·chunk, min(M, (g+1)·chunk)).
+inline int slice_start(const int M, const int G, const int g) { return min(M, g * ((M + G - 1) / G)); }
+
+// partials[b, g] = (mean, M2) of slice g: its mean and Σ (x − its mean)², two passes over the slice.
+__kernel void norm_stats_partial(__global const float* x, __global float2* partials,
+                                 const int A, const int B, const int C, const int G) {
+    __local float part[WG];
+    const int b = get_group_id(0) / G, g = get_group_id(0) % G, t = get_local_id(0);
+    const int M = A * C, start = slice_start(M, G, g), end = slice_start(M, G, g + 1);
+    const int n = end - start;
+    float s = 0.0f;
+    for (int j = start + t; j < end; j += WG) s += x[((j / C) * B + b) * C + j % C];
+    const float mu = n > 0 ? group_sum(part, t, s) / (float)n : 0.0f;
+    float q = 0.0f;
+    for (int j = start + t; j < end; j += WG) { const float d = x[((j / C) * B + b) * C + j % C] - mu; q += d * d; }
+    const float m2 = group_sum(part, t, q);
+    if (t == 0) partials[b * G + g] = (float2)(mu, m2);
+}
+
+// Combines the slices (Chan et al.): mean = Σ n_g·mean_g / M, var = Σ (M2_g + n_g·(mean_g − mean)²) / M.
+__kernel void norm_stats_finish(__global const float2* partials, __global float* mean, __global float* var,
+                                __global float* rstd, const int M, const int B, const int G, const float eps) {
+    const int b = get_global_id(0);
+    if (b >= B) return;
+    float s = 0.0f;
+    for (int g = 0; g < G; ++g) s += (float)(slice_start(M, G, g + 1) - slice_start(M, G, g)) * partials[b * G + g].x;
+    const float mu = s / (float)M;
+    float q = 0.0f;
+    for (int g = 0; g < G; ++g) {
+        const float2 p = partials[b * G + g];
+        const float d = p.x - mu;
+        q += p.y + (float)(slice_start(M, G, g + 1) - slice_start(M, G, g)) * d * d;
+    }
+    const float v = q / (float)M;
+    mean[b] = mu; var[b] = v; rstd[b] = 1.0f / sqrt(v + eps);
+}
+
 // y = (x - mean[b]) * rstd[b] * gamma[k] + beta[k]; has_affine = 0 ignores gamma/beta.
 __kernel void norm_apply(__global const float* x, __global const float* mean, __global const float* rstd,
                          __global const float* gamma, __global const float* beta, __global float* y,
@@ -547,6 +631,38 @@ __kernel void norm_backward_sums(__global const float* x, __global const float* 
     if (t == 0) { s1[b] = p; s2[b] = q; }
 }
 
+// First stage of norm_backward_sums: partials[b, g] = (Σ dy·g, Σ dy·g·x̂) over slice g of b's values.
+__kernel void norm_backward_sums_partial(__global const float* x, __global const float* mean, __global const float* rstd,
+                                         __global const float* gamma, __global const float* dy, __global float2* partials,
+                                         const int A, const int B, const int C, const int mode, const int groups,
+                                         const int G) {
+    __local float part[WG];
+    const int b = get_group_id(0) / G, g = get_group_id(0) % G, t = get_local_id(0);
+    const int M = A * C, end = slice_start(M, G, g + 1);
+    const float mu = mean[b], r = rstd[b];
+    float p = 0.0f, q = 0.0f;
+    for (int j = slice_start(M, G, g) + t; j < end; j += WG) {
+        const int c = j % C;
+        const int i = ((j / C) * B + b) * C + c;
+        const float d = dy[i] * (mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)]);
+        p += d;
+        q += d * (x[i] - mu) * r;
+    }
+    p = group_sum(part, t, p);
+    q = group_sum(part, t, q);
+    if (t == 0) partials[b * G + g] = (float2)(p, q);
+}
+
+// s1[b] = Σ_g partials[b, g].x, s2[b] = Σ_g partials[b, g].y. One work-item per b.
+__kernel void norm_backward_sums_finish(__global const float2* partials, __global float* s1, __global float* s2,
+                                        const int B, const int G) {
+    const int b = get_global_id(0);
+    if (b >= B) return;
+    float2 s = (float2)(0.0f, 0.0f);
+    for (int g = 0; g < G; ++g) s += partials[b * G + g];
+    s1[b] = s.x; s2[b] = s.y;
+}
+
 // dx = rstd * (dy*g - (s1 + xhat*s2)/M); with constant statistics (BatchNorm eval) dx = rstd * dy*g.
 __kernel void norm_backward_input(__global const float* x, __global const float* mean, __global const float* rstd,
                                   __global const float* gamma, __global const float* dy,
@@ -562,6 +678,25 @@ __kernel void norm_backward_input(__global const float* x, __global const float*
     const float xhat = (x[i] - mean[b]) * rstd[b];
     const float invM = 1.0f / (float)(A * C);
     dx[i] = rstd[b] * (d - (s1[b] + xhat * s2[b]) * invM);
+}
+
+// First stage of the LayerNorm parameter gradients over P slices of the B rows: gpart[p, c] = Σ dy·x̂ and
+// bpart[p, c] = Σ dy over slice p. One work-item per (p, c); reduce_middle over (1, P, C) finishes each.
+__kernel void norm_column_param_partial(__global const float* x, __global const float* mean, __global const float* rstd,
+                                        __global const float* dy, __global float* gpart, __global float* bpart,
+                                        const int B, const int C, const int P) {
+    const int i = get_global_id(0);
+    if (i >= P * C) return;
+    const int p = i / C, c = i % C;
+    const int end = slice_start(B, P, p + 1);
+    float g = 0.0f, h = 0.0f;
+    for (int b = slice_start(B, P, p); b < end; ++b) {
+        const int k = b * C + c;
+        g += dy[k] * (x[k] - mean[b]) * rstd[b];
+        h += dy[k];
+    }
+    gpart[i] = g;
+    bpart[i] = h;
 }
 
 // LayerNorm parameter gradients (A == 1): dgamma[c] = sum_b dy*xhat, dbeta[c] = sum_b dy. One item per c.
@@ -728,10 +863,27 @@ __kernel void adaptive_avg_pool2d_backward(__global const float* dy, __global fl
         "reduce": #"""
 // Sum reductions over a tensor viewed as (A, B, C). Deterministic: fixed tree order, no atomics.
 // CPU reference: Sources/Kernels/CPU/Reduce+CPU.swift.
+//
+// A long sum is two-stage (Sources/Kernels/OpenCL/ReductionSplit.swift): partial sums over enough work-groups
+// to fill a GPU, each over a slice of ~1k values, then a finishing pass over the partials. The single-stage
+// kernels below are both the finishing passes and the whole reduction when the sum is short.
 
 #ifndef WG
 #define WG 128
 #endif
+
+// Tree sum of one value per work-item of the group; every work-item gets the total.
+inline float group_total(__local float* part, const int t, const float s) {
+    part[t] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = WG / 2; w > 0; w >>= 1) {
+        if (t < w) part[t] += part[t + w];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float r = part[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
 
 // y[b] = sum over a, c of x[a, b, c]. One work-group of WG items per b.
 __kernel void reduce_keep_middle(__global const float* x, __global float* y, const int A, const int B, const int C) {
@@ -744,16 +896,30 @@ __kernel void reduce_keep_middle(__global const float* x, __global float* y, con
         const int a = j / C, c = j % C;
         s += x[(a * B + b) * C + c];
     }
-    part[t] = s;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int w = WG / 2; w > 0; w >>= 1) {
-        if (t < w) part[t] += part[t + w];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (t == 0) y[b] = part[0];
+    const float total = group_total(part, t, s);
+    if (t == 0) y[b] = total;
 }
 
-// y[a, c] = sum over b of x[a, b, c]. One work-item per (a, c), sequential over b.
+// First stage of reduce_keep_middle: partials[b, g] = the sum over slice g of the A·C values of b, G slices
+// per b (one work-group each). reduce_keep_middle over partials viewed as (1, B, G) finishes.
+__kernel void reduce_keep_middle_partial(__global const float* x, __global float* partials, const int A, const int B,
+                                         const int C, const int G) {
+    __local float part[WG];
+    const int b = get_group_id(0) / G, g = get_group_id(0) % G;
+    const int t = get_local_id(0);
+    const int M = A * C, chunk = (M + G - 1) / G;
+    const int end = min(M, (g + 1) * chunk);
+    float s = 0.0f;
+    for (int j = g * chunk + t; j < end; j += WG) {
+        const int a = j / C, c = j % C;
+        s += x[(a * B + b) * C + c];
+    }
+    const float total = group_total(part, t, s);
+    if (t == 0) partials[b * G + g] = total;
+}
+
+// y[a, c] = sum over b of x[a, b, c]. One work-item per (a, c), sequential over b (short B, or the finishing
+// pass over P partials).
 __kernel void reduce_middle(__global const float* x, __global float* y, const int A, const int B, const int C) {
     const int i = get_global_id(0);
     if (i >= A * C) return;
@@ -761,6 +927,22 @@ __kernel void reduce_middle(__global const float* x, __global float* y, const in
     float s = 0.0f;
     for (int b = 0; b < B; ++b) s += x[(a * B + b) * C + c];
     y[i] = s;
+}
+
+// First stage of reduce_middle: partials[p, a, c] = the sum over b in slice p (P slices of B). One work-item per
+// (p, a, c), reads coalesced along c. reduce_middle over partials viewed as (1, P, A·C) finishes.
+__kernel void reduce_middle_partial(__global const float* x, __global float* partials, const int A, const int B,
+                                    const int C, const int P) {
+    const int i = get_global_id(0);
+    const int AC = A * C;
+    if (i >= P * AC) return;
+    const int p = i / AC, ac = i % AC;
+    const int a = ac / C, c = ac % C;
+    const int chunk = (B + P - 1) / P;
+    const int end = min(B, (p + 1) * chunk);
+    float s = 0.0f;
+    for (int b = p * chunk; b < end; ++b) s += x[(a * B + b) * C + c];
+    partials[i] = s;
 }
 """#,
         "softmax": #"""

@@ -25,6 +25,8 @@ final class BufferPool {
     private(set) var bytesInUse = 0
     private(set) var peakBytes = 0
     private(set) var cachedBytes = 0
+    /// clCreateBuffer calls so far (a warmed-up training step should add none).
+    private(set) var creations = 0
 
     init(context: CLContextHandle) { self.context = context }
 
@@ -57,6 +59,7 @@ final class BufferPool {
             drain()
             mem = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &err)
         }
+        creations += 1
         guard let mem, err == CL_SUCCESS else {
             if [-4, -5, -6, -61].contains(err) { throw oom() }
             throw OpenCLError(code: err, call: "clCreateBuffer", kernel: nil)

@@ -33,14 +33,32 @@ extension OpenCLBackend {
                    [.buffer(y), .int(y.count), .uint(UInt32(truncatingIfNeeded: seed)), .uint(UInt32(seed >> 32)), .float(p)])
     }
 
+    /// Two-stage when the sum is long (ReductionSplit): partials over many work-groups, then a finishing pass.
     public func reduceSum(x: Tensor, dims: Dims3, keep: Dims3.Keep, y: Tensor) throws {
-        let sizes: [Arg] = [.int(dims.outer), .int(dims.mid), .int(dims.inner)]
+        let (A, B, C) = (dims.outer, dims.mid, dims.inner)
         switch keep {
         case .middle:
-            try launch(.reduce_keep_middle, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
-                       [.buffer(x), .buffer(y)] + sizes)
+            let G = ReductionSplit.groupSlices(outputs: B, length: A * C, groupSize: reductionGroupSize)
+            var source = x, sizes = (A, B, C)
+            if G > 1 {
+                source = try allocate(Shape(B, G), name: "reduction partials")
+                try launch(.reduce_keep_middle_partial, global: B * G * reductionGroupSize, local: reductionGroupSize,
+                           [.buffer(x), .buffer(source), .int(A), .int(B), .int(C), .int(G)])
+                sizes = (1, B, G)
+            }
+            try launch(.reduce_keep_middle, global: B * reductionGroupSize, local: reductionGroupSize,
+                       [.buffer(source), .buffer(y), .int(sizes.0), .int(sizes.1), .int(sizes.2)])
         case .outer:
-            try launch(.reduce_middle, global: dims.outer * dims.inner, [.buffer(x), .buffer(y)] + sizes)
+            let P = ReductionSplit.columnSlices(outputs: A * C, length: B)
+            var source = x, sizes = (A, B, C)
+            if P > 1 {
+                source = try allocate(Shape(P, A * C), name: "reduction partials")
+                try launch(.reduce_middle_partial, global: P * A * C,
+                           [.buffer(x), .buffer(source), .int(A), .int(B), .int(C), .int(P)])
+                sizes = (1, P, A * C)
+            }
+            try launch(.reduce_middle, global: A * C,
+                       [.buffer(source), .buffer(y), .int(sizes.0), .int(sizes.1), .int(sizes.2)])
         }
     }
 

@@ -6,8 +6,16 @@ extension OpenCLBackend {
         let ce = try allocate(Shape(B * S), name: "cross-entropy per voxel")
         try launch(.dice_ce_softmax, global: B * S,
                    [.buffer(logits), .buffer(labels), .buffer(probs), .buffer(ce), .int(B), .int(C), .int(S)])
-        try launch(.dice_sums, global: B * C * reductionGroupSize, local: reductionGroupSize,
-                   [.buffer(probs), .buffer(labels), .buffer(sums), .int(C), .int(S)])
+        let G = ReductionSplit.groupSlices(outputs: B * C, length: S, groupSize: reductionGroupSize)
+        if G > 1 {
+            let partials = try allocate(Shape(B * C, G, 3), name: "Dice partial sums")
+            try launch(.dice_sums_partial, global: B * C * G * reductionGroupSize, local: reductionGroupSize,
+                       [.buffer(probs), .buffer(labels), .buffer(partials), .int(C), .int(S), .int(G)])
+            try launch(.reduce_middle, global: B * C * 3, [.buffer(partials), .buffer(sums), .int(B * C), .int(G), .int(3)])
+        } else {
+            try launch(.dice_sums, global: B * C * reductionGroupSize, local: reductionGroupSize,
+                       [.buffer(probs), .buffer(labels), .buffer(sums), .int(C), .int(S)])
+        }
         let ceSum = try allocate(Shape(1), name: "cross-entropy sum")
         try reduceSum(x: ce, dims: Dims3(1, 1, B * S), keep: .middle, y: ceSum)
         try launch(.dice_ce_finalize, global: 1,

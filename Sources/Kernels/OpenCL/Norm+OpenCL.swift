@@ -7,9 +7,23 @@ extension OpenCLBackend {
         .buffer(affine == .none ? fallback : (t ?? fallback))
     }
 
+    /// G slices per statistic (ReductionSplit); two-stage when G > 1.
+    private func slices(_ dims: Dims3) -> Int {
+        ReductionSplit.groupSlices(outputs: dims.mid, length: dims.outer * dims.inner, groupSize: reductionGroupSize)
+    }
+
     public func normStats(x: Tensor, dims: Dims3, eps: Float, mean: Tensor, variance: Tensor, rstd: Tensor) throws {
-        try launch(.norm_stats, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
-                   [.buffer(x), .buffer(mean), .buffer(variance), .buffer(rstd)] + sizes(dims) + [.float(eps)])
+        let G = slices(dims)
+        guard G > 1 else {
+            return try launch(.norm_stats, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
+                              [.buffer(x), .buffer(mean), .buffer(variance), .buffer(rstd)] + sizes(dims) + [.float(eps)])
+        }
+        let partials = try allocate(Shape(dims.mid, G, 2), name: "normalisation statistics partials")
+        try launch(.norm_stats_partial, global: dims.mid * G * reductionGroupSize, local: reductionGroupSize,
+                   [.buffer(x), .buffer(partials)] + sizes(dims) + [.int(G)])
+        try launch(.norm_stats_finish, global: dims.mid,
+                   [.buffer(partials), .buffer(mean), .buffer(variance), .buffer(rstd), .int(dims.outer * dims.inner),
+                    .int(dims.mid), .int(G), .float(eps)])
     }
 
     public func normApply(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
@@ -22,9 +36,18 @@ extension OpenCLBackend {
     public func normBackwardSums(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
                                  dy: Tensor, dims: Dims3, s1: Tensor, s2: Tensor) throws {
         let mode = gamma == nil ? NormAffine.none : affine
-        try launch(.norm_backward_sums, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
-                   [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy),
-                    .buffer(s1), .buffer(s2)] + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups)])
+        let G = slices(dims)
+        guard G > 1 else {
+            return try launch(.norm_backward_sums, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
+                              [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy),
+                               .buffer(s1), .buffer(s2)] + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups)])
+        }
+        let partials = try allocate(Shape(dims.mid, G, 2), name: "normalisation backward partials")
+        try launch(.norm_backward_sums_partial, global: dims.mid * G * reductionGroupSize, local: reductionGroupSize,
+                   [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy), .buffer(partials)]
+                   + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups), .int(G)])
+        try launch(.norm_backward_sums_finish, global: dims.mid,
+                   [.buffer(partials), .buffer(s1), .buffer(s2), .int(dims.mid), .int(G)])
     }
 
     public func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
@@ -39,8 +62,20 @@ extension OpenCLBackend {
 
     public func normColumnParamGrads(x: Tensor, mean: Tensor, rstd: Tensor, dy: Tensor, dims: Dims3,
                                      dgamma: Tensor, dbeta: Tensor) throws {
-        try launch(.norm_column_param_grads, global: dims.inner,
-                   [.buffer(x), .buffer(mean), .buffer(rstd), .buffer(dy), .buffer(dgamma), .buffer(dbeta),
-                    .int(dims.mid), .int(dims.inner)])
+        let (B, C) = (dims.mid, dims.inner)
+        let P = ReductionSplit.columnSlices(outputs: C, length: B)
+        guard P > 1 else {
+            return try launch(.norm_column_param_grads, global: C,
+                              [.buffer(x), .buffer(mean), .buffer(rstd), .buffer(dy), .buffer(dgamma), .buffer(dbeta),
+                               .int(B), .int(C)])
+        }
+        let gpart = try allocate(Shape(P, C), name: "LayerNorm dgamma partials")
+        let bpart = try allocate(Shape(P, C), name: "LayerNorm dbeta partials")
+        try launch(.norm_column_param_partial, global: P * C,
+                   [.buffer(x), .buffer(mean), .buffer(rstd), .buffer(dy), .buffer(gpart), .buffer(bpart),
+                    .int(B), .int(C), .int(P)])
+        for (part, out) in [(gpart, dgamma), (bpart, dbeta)] {
+            try launch(.reduce_middle, global: C, [.buffer(part), .buffer(out), .int(1), .int(P), .int(C)])
+        }
     }
 }

@@ -10,6 +10,10 @@ public final class OpenCLBackend: Backend {
     let programs: ProgramCache
     let profiler: Profiler?
     private var transfers = (uploads: 0, downloads: 0)
+    /// Launches, CLBlast calls, blocking calls and bytes moved; `counters` adds the pool's allocations.
+    var tally = DeviceCounters()
+    /// CLBlast's scratch for padded operands (Gemm+OpenCL.swift), kept between calls.
+    var gemmScratchTensor: Tensor?
     /// Work-group size of the reduction kernels (the WG define).
     let reductionGroupSize: Int
     /// How `convForward` computes a convolution (`bench ops` measures both on a device).
@@ -59,6 +63,14 @@ public final class OpenCLBackend: Backend {
         return m
     }
 
+    /// Everything this backend has asked of the device since it was made (`bench train` reports per-step deltas).
+    public var counters: DeviceCounters {
+        var c = tally
+        c.allocations = pool.creations
+        c.peakBytes = pool.peakBytes
+        return c
+    }
+
     public func allocate(_ shape: Shape, name: String) throws -> Tensor {
         let storage = try pool.allocate(floats: shape.count, name: "\(name) \(shape)")
         return Tensor(shape: shape, storage: storage, name: name, owner: ObjectIdentifier(self))
@@ -74,6 +86,8 @@ public final class OpenCLBackend: Backend {
                 try check(clEnqueueWriteBuffer(handle.queue, try mem(t, "upload"), cl_bool(CL_TRUE), 0, raw.count,
                                                raw.baseAddress, 0, nil, nil), "clEnqueueWriteBuffer", kernel: name)
             }
+            tally.blockingCalls += 1
+            tally.bytesToDevice += values.count * 4
         }
         transfers.uploads += 1
         return t
@@ -87,6 +101,8 @@ public final class OpenCLBackend: Backend {
                 try check(clEnqueueReadBuffer(handle.queue, m, cl_bool(CL_TRUE), 0, raw.count, raw.baseAddress, 0, nil, nil),
                           "clEnqueueReadBuffer", kernel: tensor.name)
             }
+            tally.blockingCalls += 1
+            tally.bytesFromDevice += out.count * 4
         }
         transfers.downloads += 1
         return out
@@ -94,6 +110,7 @@ public final class OpenCLBackend: Backend {
 
     public func synchronize() throws {
         try check(clFinish(handle.queue), "clFinish")
+        tally.blockingCalls += 1
     }
 
     /// Per-kernel device times since the last reset, slowest first (needs `profiling: true`).
@@ -151,6 +168,7 @@ public final class OpenCLBackend: Backend {
             ? clEnqueueNDRangeKernel(handle.queue, kernel, 1, nil, &globalSize, &localSize, 0, nil, nil)
             : clEnqueueNDRangeKernel(handle.queue, kernel, 1, nil, &globalSize, &localSize, 0, nil, &event)
         try check(status, "clEnqueueNDRangeKernel", kernel: name.rawValue)
+        tally.launches += 1
         if let profiler, let event { try record(profiler, name.rawValue, event) }
     }
 
