@@ -4,6 +4,8 @@ import Kernels
 /// activation lives only while the caller or a backward closure that needs it holds it.
 final class GradNode {
     var grad: Tensor?
+    /// Where a leaf's gradient accumulates in place (its slot of the parameter arena), instead of a new tensor.
+    var accumulator: Tensor?
     let requiresGrad: Bool
     let isLeaf: Bool
     let shape: Shape
@@ -53,8 +55,13 @@ public final class Tape {
         self.recording = recording
     }
 
-    /// A leaf that receives a gradient (a model parameter).
-    public func parameter(_ t: Tensor) -> Variable { Variable(t, requiresGrad: true, isLeaf: true) }
+    /// A leaf that receives a gradient (a model parameter). With `gradientInto` (its slot of the parameter
+    /// arena, zeroed by the trainer before the step) the gradient is added there in place, no tensor allocated.
+    public func parameter(_ t: Tensor, gradientInto slot: Tensor? = nil) -> Variable {
+        let v = Variable(t, requiresGrad: true, isLeaf: true)
+        v.node.accumulator = slot
+        return v
+    }
 
     /// A leaf input; with `requiresGrad` its gradient is kept (gradient checks, saliency).
     public func input(_ t: Tensor, requiresGrad: Bool = false) -> Variable {
@@ -97,7 +104,10 @@ public final class Tape {
         guard g.shape == v.shape else {
             throw ShapeError(op: "backward", "gradient of \(v.name) is \(g.shape), expected \(v.shape)")
         }
-        if let existing = v.grad {
+        if let slot = v.accumulator {
+            try backend.axpy(alpha: 1, x: g, y: slot)
+            v.grad = slot
+        } else if let existing = v.grad {
             v.grad = try backend.elementwise(.add, existing, g)
         } else {
             v.grad = g

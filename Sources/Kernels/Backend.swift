@@ -16,6 +16,11 @@ public protocol Backend: AnyObject {
     func allocate(_ shape: Shape, name: String) throws -> Tensor
     func upload(_ values: [Float], shape: Shape, name: String) throws -> Tensor
     func download(_ tensor: Tensor) throws -> [Float]
+    /// `shape.count` floats of `base` from element `offset`, as a tensor sharing its memory (the parameter arena's
+    /// per-key tensors). `offset` must be a multiple of `viewAlignment`; `base` lives while a view does.
+    func view(of base: Tensor, offset: Int, shape: Shape, name: String) throws -> Tensor
+    /// Element alignment of view offsets (OpenCL: the device's CL_DEVICE_MEM_BASE_ADDR_ALIGN).
+    var viewAlignment: Int { get }
     /// Waits until every enqueued kernel has finished.
     func synchronize() throws
     var memory: MemoryStats { get }
@@ -124,8 +129,8 @@ public protocol Backend: AnyObject {
     func boxNormalize(x: Tensor, count: Tensor, channels: Int) throws
 
     // MARK: optimiser (Ops/Optimizer.swift)
-    /// One AdamW update of p, m, v in place from g (PyTorch's arithmetic; see kernels/optim.cl).
-    func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper: AdamWHyper, step: Int) throws
+    /// One AdamW update of elements `range` of p, m, v in place from g (PyTorch's arithmetic; see kernels/optim.cl).
+    func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, range: Range<Int>, hyper: AdamWHyper, step: Int) throws
 
     // MARK: layout (Ops/Layout.swift)
     /// y = x with axes permuted: y's axis k is x's axis perm[k].

@@ -12,13 +12,16 @@ public final class Parameter {
     /// tape's address must get a fresh leaf, not the old one with its accumulated gradient.
     private weak var boundTape: Tape?
     private var boundVariable: Variable?
+    /// Set by the parameter arena: `value` is a view into the arena's values and the gradient goes to this view
+    /// of its gradients. An arena-backed parameter is updated in place, never replaced (`assign` refuses).
+    public private(set) var gradientSlot: Tensor?
 
     public init(_ value: Tensor) { self.value = value }
 
     /// The parameter as a leaf of `tape` (one Variable per tape, so gradients gather in one place).
     public func on(_ tape: Tape) -> Variable {
         if let t = boundTape, t === tape, let v = boundVariable { return v }
-        let v = tape.parameter(value)
+        let v = tape.parameter(value, gradientInto: gradientSlot)
         boundTape = tape
         boundVariable = v
         return v
@@ -30,7 +33,22 @@ public final class Parameter {
     /// Replaces the value (a loaded checkpoint, an optimiser step); drops the tape binding.
     public func assign(_ t: Tensor) throws {
         try Check.shape(t, value.shape, "assign \(value.name)")
+        try Check.that(gradientSlot == nil, "assign \(value.name)",
+                       "the parameter lives in a parameter arena: load weights before the arena is built")
         value = t
+        boundTape = nil
+        boundVariable = nil
+    }
+}
+
+extension Parameter {
+    /// Moves the parameter into an arena: `value` (already holding the parameter's numbers) and `gradient` are
+    /// views of the arena's flat buffers. Drops any tape binding.
+    public func bind(arenaValue: Tensor, gradient: Tensor) throws {
+        try Check.shape(arenaValue, value.shape, "arena \(value.name)")
+        try Check.shape(gradient, value.shape, "arena gradient \(value.name)")
+        value = arenaValue
+        gradientSlot = gradient
         boundTape = nil
         boundVariable = nil
     }

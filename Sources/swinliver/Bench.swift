@@ -142,6 +142,10 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else an OpenCL GPU if there is one, else cpu)")
     var device: String?
     @Option(help: "Rows of the per-kernel table.") var top = 15
+    @Flag(help: "Print one JSON object (ms_per_step, launches_per_step, allocations_per_step, blocking_calls_per_step, peak_device_bytes, ...) instead of the tables.")
+    var json = false
+    @Flag(help: "Add each kernel's global size range and work-group size to the per-kernel table (all kernels).")
+    var launches = false
 
     func validate() throws {
         try checkFeatureSize(featureSize)
@@ -156,42 +160,71 @@ struct BenchTrain: ParsableCommand {
         let backend = try spec.makeBackend(profiling: spec != .cpu)
         let config = SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: featureSize)
         let model = try SwinUNETR(config, backend: backend)
-        let step = SegmentationStep(model: model, optimizer: AdamW(hyper: AdamWHyper(lr: 1e-4), backend: backend), backend: backend)
+        let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-4), backend: backend)
+        try optimizer.use(try ParameterArena(model.namedParameters(), backend: backend))
+        let step = SegmentationStep(model: model, optimizer: optimizer, backend: backend)
         var rng = Initializer(seed: 1)
         let n = batch * roi * roi * roi
         let x = try backend.upload(rng.uniform(n, bound: 1), shape: Shape(batch, 1, roi, roi, roi), name: "x")
         let y = try backend.upload((0..<n).map { Float(($0 / 97) % 3) }, shape: Shape(batch, 1, roi, roi, roi), name: "y")
-        print("Swin UNETR feature \(featureSize), \(model.parameterCount) parameters, roi \(roi)³, batch \(batch), on \(backend.deviceName)")
+        let say = { (line: String) in if !json { print(line) } }
+        say("Swin UNETR feature \(featureSize), \(model.parameterCount) parameters, roi \(roi)³, batch \(batch), on \(backend.deviceName)")
         let warm = DispatchTime.now().uptimeNanoseconds
         var loss = try backend.download(try step(x: x, y: y))[0]
-        print(String(format: "warm-up step: %.0f ms (includes kernel builds), loss %.4f",
-                     Double(DispatchTime.now().uptimeNanoseconds - warm) / 1e6, loss))
-        if let cl = backend as? OpenCLBackend { _ = try cl.profile(reset: true) }
+        say(String(format: "warm-up step: %.0f ms (includes kernel builds), loss %.4f",
+                   Double(DispatchTime.now().uptimeNanoseconds - warm) / 1e6, loss))
+        let cl = backend as? OpenCLBackend
+        if let cl { _ = try cl.profile(reset: true) }
+        let before = cl?.counters
         var times: [Double] = []
         for _ in 0..<max(steps, 1) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let parts = try step(x: x, y: y)
-            try backend.synchronize()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
             loss = try backend.download(parts)[0]
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
         let median = times.sorted()[times.count / 2]
+        let perStep = { (v: Int) in Double(v) / Double(times.count) }
+        let used = cl.map { $0.counters.since(before!) }
+        if json {
+            var fields: [(String, JSONValue)] = [
+                ("device", .string(backend.deviceName)), ("feature_size", .integer(featureSize)), ("roi", .integer(roi)),
+                ("batch", .integer(batch)), ("steps", .integer(times.count)), ("ms_per_step", .number(median)),
+                ("peak_device_bytes", .integer(backend.memory.peakBytes)), ("last_loss", .number(Double(loss))),
+            ]
+            if let used {
+                fields += [("launches_per_step", .number(perStep(used.launches))),
+                           ("clblast_calls_per_step", .number(perStep(used.clblastCalls))),
+                           ("allocations_per_step", .number(perStep(used.allocations))),
+                           ("blocking_calls_per_step", .number(perStep(used.blockingCalls))),
+                           ("bytes_to_device_per_step", .number(perStep(used.bytesToDevice))),
+                           ("bytes_from_device_per_step", .number(perStep(used.bytesFromDevice)))]
+            }
+            print(JSONValue.object(fields).text())
+            return
+        }
         print("| device | feature | roi | batch | ms/step (median of \(times.count)) | samples/s | peak device memory |")
         print("|---|---|---|---|---|---|---|")
         print(String(format: "| %@ | %d | %d | %d | %.0f | %.3f | %.2f GiB |", backend.deviceName, featureSize, roi, batch,
                      median, Double(batch) / (median / 1000), Double(backend.memory.peakBytes) / 1_073_741_824))
         print(String(format: "last loss %.4f", loss))
-        if let cl = backend as? OpenCLBackend {
-            let profile = try cl.profile()
-            let total = profile.reduce(0) { $0 + $1.nanoseconds }
-            print("\n| kernel | calls | ms per step | share |")
-            print("|---|---|---|---|")
-            for k in profile.prefix(top) {
-                print(String(format: "| %@ | %d | %.1f | %.1f%% |", k.name, k.calls / times.count,
-                             Double(k.nanoseconds) / 1e6 / Double(times.count), 100 * Double(k.nanoseconds) / Double(max(total, 1))))
-            }
-        } else {
-            print("(per-kernel device times come from OpenCL profiling events: run with --device opencl)")
+        guard let cl, let used else {
+            return print("(counters and per-kernel device times come from the OpenCL backend: run with --device opencl)")
+        }
+        print("\n| per step | kernel launches | CLBlast calls | device allocations | blocking host calls | bytes to device | bytes from device |")
+        print("|---|---|---|---|---|---|---|")
+        print(String(format: "| mean of %d | %.1f | %.1f | %.1f | %.1f | %.0f | %.0f |", times.count, perStep(used.launches),
+                     perStep(used.clblastCalls), perStep(used.allocations), perStep(used.blockingCalls),
+                     perStep(used.bytesToDevice), perStep(used.bytesFromDevice)))
+        let profile = try cl.profile()
+        let total = profile.reduce(0) { $0 + $1.nanoseconds }
+        print(launches ? "\n| kernel | calls | global size (min–max) | local | ms per step | share |\n|---|---|---|---|---|---|"
+                       : "\n| kernel | calls | ms per step | share |\n|---|---|---|---|")
+        for k in launches ? profile[...] : profile.prefix(top) {
+            let ms = Double(k.nanoseconds) / 1e6 / Double(times.count), share = 100 * Double(k.nanoseconds) / Double(max(total, 1))
+            let sizes = k.maxGlobal == 0 ? "(CLBlast) | –" : "\(k.minGlobal)–\(k.maxGlobal) | \(k.local)"
+            print(launches ? String(format: "| %@ | %d | %@ | %.1f | %.1f%% |", k.name, k.calls / times.count, sizes, ms, share)
+                           : String(format: "| %@ | %d | %.1f | %.1f%% |", k.name, k.calls / times.count, ms, share))
         }
     }
 }

@@ -5,15 +5,25 @@ import Foundation
 final class CPUStorage: DeviceStorage {
     let pointer: UnsafeMutablePointer<Float>
     let capacity: Int
-    private let pool: HostPool
+    /// The pool it returns to, or (a view) the storage it points into, kept alive while the view is.
+    private let owner: Either
+
+    enum Either { case pool(HostPool), base(CPUStorage) }
 
     init(pointer: UnsafeMutablePointer<Float>, capacity: Int, pool: HostPool) {
         self.pointer = pointer
         self.capacity = capacity
-        self.pool = pool
+        owner = .pool(pool)
     }
 
-    deinit { pool.release(pointer, capacity: capacity) }
+    /// A view of `count` floats of `base` from `offset`.
+    init(viewOf base: CPUStorage, offset: Int, count: Int) {
+        pointer = base.pointer + offset
+        capacity = count
+        owner = .base(base)
+    }
+
+    deinit { if case let .pool(pool) = owner { pool.release(pointer, capacity: capacity) } }
 }
 
 /// Size-bucketed reuse of host buffers (the same buckets as the OpenCL pool): without it every op
@@ -81,6 +91,15 @@ public final class CPUBackend: Backend {
     }
 
     public func synchronize() throws {}
+
+    public var viewAlignment: Int { 16 }
+
+    public func view(of base: Tensor, offset: Int, shape: Shape, name: String) throws -> Tensor {
+        _ = try ptr(base, "view")
+        try checkView(base, offset, shape, name)
+        return Tensor(shape: shape, storage: CPUStorage(viewOf: base.storage as! CPUStorage, offset: offset, count: shape.count),
+                      name: name, owner: ObjectIdentifier(self))
+    }
 
     /// The host pointer behind a tensor of this backend.
     func ptr(_ t: Tensor, _ op: String) throws -> UnsafeMutablePointer<Float> {

@@ -1,8 +1,10 @@
 extension CPUBackend {
-    public func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper h: AdamWHyper, step: Int) throws {
-        let pp = try ptr(p, "adamw"), gp = try ptr(g, "adamw"), mp = try ptr(m, "adamw"), vp = try ptr(v, "adamw")
+    public func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, range: Range<Int>, hyper h: AdamWHyper,
+                          step: Int) throws {
+        let o = range.lowerBound
+        let pp = try ptr(p, "adamw") + o, gp = try ptr(g, "adamw") + o, mp = try ptr(m, "adamw") + o, vp = try ptr(v, "adamw") + o
         let (bc1, bc2Sqrt) = h.corrections(step: step)
-        parallelRanges(p.count, grain: elementGrain) { r in for i in r {
+        parallelRanges(range.count, grain: elementGrain) { r in for i in r {
             let gi = gp[i]
             var pi = pp[i] * (1 - h.lr * h.weightDecay)
             let mi = h.beta1 * mp[i] + (1 - h.beta1) * gi

@@ -722,12 +722,13 @@ __kernel void norm_column_param_grads(__global const float* x, __global const fl
 // torch.optim.AdamW (foreach=False), step t already counted:
 //   p *= 1 - lr·wd;  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
 //   p -= (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + eps)
-// bc1 = 1 − β1^t and bc2_sqrt = sqrt(1 − β2^t) come from the host.
+// bc1 = 1 − β1^t and bc2_sqrt = sqrt(1 − β2^t) come from the host. Elements [offset, offset + n): the whole
+// parameter arena in one launch, or a run of it (Sources/Train/Optim/ParameterArena.swift).
 __kernel void adamw_step(__global float* p, __global const float* g, __global float* m, __global float* v,
-                         const int n, const float lr, const float beta1, const float beta2, const float eps,
-                         const float weight_decay, const float bc1, const float bc2_sqrt) {
-    const int i = get_global_id(0);
-    if (i >= n) return;
+                         const int offset, const int n, const float lr, const float beta1, const float beta2,
+                         const float eps, const float weight_decay, const float bc1, const float bc2_sqrt) {
+    if (get_global_id(0) >= n) return;
+    const int i = offset + get_global_id(0);
     const float gi = g[i];
     float pi = p[i] * (1.0f - lr * weight_decay);
     const float mi = beta1 * m[i] + (1.0f - beta1) * gi;

@@ -4,17 +4,37 @@ import COpenCL
 final class CLStorage: DeviceStorage {
     let mem: cl_mem
     let capacity: Int
-    let bucketBytes: Int
-    private let pool: BufferPool
+    /// The pool it returns to, or (a sub-buffer view) the storage it lies in, kept alive while the view is.
+    private let owner: Owner
+
+    enum Owner { case pool(BufferPool, bucketBytes: Int), base(CLStorage) }
 
     init(mem: cl_mem, capacity: Int, bucketBytes: Int, pool: BufferPool) {
         self.mem = mem
         self.capacity = capacity
-        self.bucketBytes = bucketBytes
-        self.pool = pool
+        owner = .pool(pool, bucketBytes: bucketBytes)
     }
 
-    deinit { pool.release(mem, bucketBytes: bucketBytes) }
+    /// A sub-buffer of `count` floats of `base` from float `offset` (aligned by the caller).
+    init(viewOf base: CLStorage, offset: Int, count: Int, name: String) throws {
+        var region = cl_buffer_region(origin: offset * 4, size: count * 4)
+        var err: cl_int = 0
+        let sub = withUnsafeMutablePointer(to: &region) {
+            clCreateSubBuffer(base.mem, cl_mem_flags(CL_MEM_READ_WRITE), cl_buffer_create_type(CL_BUFFER_CREATE_TYPE_REGION),
+                              $0, &err)
+        }
+        guard let sub, err == CL_SUCCESS else { throw OpenCLError(code: err, call: "clCreateSubBuffer", kernel: name) }
+        mem = sub
+        capacity = count
+        owner = .base(base)
+    }
+
+    deinit {
+        switch owner {
+        case let .pool(pool, bucketBytes): pool.release(mem, bucketBytes: bucketBytes)
+        case .base: clReleaseMemObject(mem)
+        }
+    }
 }
 
 /// Size-bucketed reuse of device buffers (so a training step does not allocate), with

@@ -13,6 +13,8 @@ public struct CLDeviceInfo: @unchecked Sendable, CustomStringConvertible {
     public let maxAllocationBytes: Int
     public let computeUnits: Int
     public let maxWorkGroupSize: Int
+    /// CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer (a tensor view) may start.
+    public let baseAddressAlignBytes: Int
     /// CL_DEVICE_TYPE_GPU (PoCL and other CPU drivers are not).
     public let isGPU: Bool
     let id: cl_device_id
@@ -56,6 +58,7 @@ public func listOpenCLDevices() throws -> [CLDeviceInfo] {
                 maxAllocationBytes: try num(CL_DEVICE_MAX_MEM_ALLOC_SIZE, cl_ulong.self),
                 computeUnits: try num(CL_DEVICE_MAX_COMPUTE_UNITS, cl_uint.self),
                 maxWorkGroupSize: try num(CL_DEVICE_MAX_WORK_GROUP_SIZE, Int.self),
+                baseAddressAlignBytes: max(4, try num(CL_DEVICE_MEM_BASE_ADDR_ALIGN, cl_uint.self) / 8),
                 isGPU: try num(CL_DEVICE_TYPE, cl_device_type.self) & Int(CL_DEVICE_TYPE_GPU) != 0, id: id))
         }
     }

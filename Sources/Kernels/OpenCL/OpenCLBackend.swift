@@ -76,6 +76,15 @@ public final class OpenCLBackend: Backend {
         return Tensor(shape: shape, storage: storage, name: name, owner: ObjectIdentifier(self))
     }
 
+    public var viewAlignment: Int { max(1, device.baseAddressAlignBytes / 4) }
+
+    public func view(of base: Tensor, offset: Int, shape: Shape, name: String) throws -> Tensor {
+        _ = try mem(base, "view")
+        try checkView(base, offset, shape, name)
+        let storage = try CLStorage(viewOf: base.storage as! CLStorage, offset: offset, count: max(shape.count, 1), name: name)
+        return Tensor(shape: shape, storage: storage, name: name, owner: ObjectIdentifier(self))
+    }
+
     public func upload(_ values: [Float], shape: Shape, name: String) throws -> Tensor {
         guard values.count == shape.count else {
             throw ShapeError(op: "upload", "\(name): \(values.count) values for shape \(shape)")
@@ -169,11 +178,11 @@ public final class OpenCLBackend: Backend {
             : clEnqueueNDRangeKernel(handle.queue, kernel, 1, nil, &globalSize, &localSize, 0, nil, &event)
         try check(status, "clEnqueueNDRangeKernel", kernel: name.rawValue)
         tally.launches += 1
-        if let profiler, let event { try record(profiler, name.rawValue, event) }
+        if let profiler, let event { try record(profiler, name.rawValue, event, global: globalSize, local: localSize) }
     }
 
-    func record(_ profiler: Profiler, _ name: String, _ event: cl_event) throws {
-        profiler.record(name, event)
+    func record(_ profiler: Profiler, _ name: String, _ event: cl_event, global: Int = 0, local: Int = 0) throws {
+        profiler.record(name, event, global: global, local: local)
         if profiler.pendingCount > 4096 {
             try synchronize()
             try profiler.resolve()

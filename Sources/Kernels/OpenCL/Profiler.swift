@@ -5,13 +5,24 @@ public struct KernelProfile: Sendable {
     public var name: String
     public var calls: Int
     public var nanoseconds: UInt64
+    /// Smallest and largest global size launched, and the work-group size (0 for CLBlast, which sizes its own).
+    public var minGlobal = Int.max, maxGlobal = 0, local = 0
 }
 
 final class Profiler {
     private var pending: [(String, cl_event)] = []
     private var totals: [String: KernelProfile] = [:]
 
-    func record(_ name: String, _ event: cl_event) { pending.append((name, event)) }
+    func record(_ name: String, _ event: cl_event, global: Int = 0, local: Int = 0) {
+        pending.append((name, event))
+        if global > 0 {
+            var t = totals[name] ?? KernelProfile(name: name, calls: 0, nanoseconds: 0)
+            t.minGlobal = min(t.minGlobal, global)
+            t.maxGlobal = max(t.maxGlobal, global)
+            t.local = local
+            totals[name] = t
+        }
+    }
 
     var pendingCount: Int { pending.count }
 
@@ -30,8 +41,13 @@ final class Profiler {
         pending.removeAll()
     }
 
-    func report() -> [KernelProfile] { totals.values.sorted { $0.nanoseconds > $1.nanoseconds } }
-    func reset() { totals.removeAll() }
+    func report() -> [KernelProfile] { totals.values.filter { $0.calls > 0 }.sorted { $0.nanoseconds > $1.nanoseconds } }
+    func reset() {
+        for k in totals.keys {
+            totals[k]!.calls = 0
+            totals[k]!.nanoseconds = 0
+        }
+    }
 
     deinit { for (_, e) in pending { clReleaseEvent(e) } }
 }

@@ -3,6 +3,16 @@ extension Backend {
     public func adamw(parameter p: Tensor, gradient g: Tensor, m: Tensor, v: Tensor, hyper: AdamWHyper, step: Int) throws {
         for t in [g, m, v] { try Check.same(p, t, "adamw") }
         try Check.that(step >= 1, "adamw", "step must count from 1, got \(step)")
-        try adamwStep(p: p, g: g, m: m, v: v, hyper: hyper, step: step)
+        try adamwStep(p: p, g: g, m: m, v: v, range: 0..<p.count, hyper: hyper, step: step)
+    }
+
+    /// AdamW on elements `range` of flat buffers of one size (the parameter arena and its moments).
+    public func adamw(parameters p: Tensor, gradients g: Tensor, m: Tensor, v: Tensor, range: Range<Int>,
+                      hyper: AdamWHyper, step: Int) throws {
+        for t in [g, m, v] { try Check.same(p, t, "adamw") }
+        try Check.that(range.lowerBound >= 0 && range.upperBound <= p.count, "adamw", "range \(range) outside \(p.count) elements")
+        try Check.that(step >= 1, "adamw", "step must count from 1, got \(step)")
+        guard !range.isEmpty else { return }
+        try adamwStep(p: p, g: g, m: m, v: v, range: range, hyper: hyper, step: step)
     }
 }

@@ -22,3 +22,11 @@ public enum Check {
         if !ok { throw ShapeError(op: op, message()) }
     }
 }
+
+extension Backend {
+    /// A view's offset is aligned and it fits inside its base.
+    func checkView(_ base: Tensor, _ offset: Int, _ shape: Shape, _ name: String) throws {
+        try Check.that(offset >= 0 && offset % viewAlignment == 0 && offset + shape.count <= base.count, "view",
+                       "\(name) \(shape) at element \(offset) does not fit \(base.name) \(base.shape) (alignment \(viewAlignment))")
+    }
+}

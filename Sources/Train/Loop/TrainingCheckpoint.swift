@@ -52,7 +52,7 @@ public enum TrainingCheckpoint {
             let v = try backend.upload(try file.floats("optimizer.exp_avg_sq.\(key)"), shape: p.value.shape, name: "\(key) exp_avg_sq")
             moments[key] = (m, v)
         }
-        optimizer.restore(step: state.step, hyper: state.hyper, moments: moments)
+        try optimizer.restore(step: state.step, hyper: state.hyper, moments: moments)
         return (try JSONDecoder().decode(RunPosition.self, from: Data(p.utf8)), file.metadata["options"] ?? "{}")
     }
 

@@ -56,6 +56,7 @@ public final class PretrainStep {
             throw NonFiniteLoss(values: Dictionary(uniqueKeysWithValues: zip(Self.lossNames, values)),
                                 inputFinite: images.allSatisfy(\.isFinite))
         }
+        try optimizer.zeroGradients()
         try tape.backward(total)
         try optimizer.update(model.namedParameters())
         return values

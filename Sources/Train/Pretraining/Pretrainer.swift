@@ -70,6 +70,7 @@ public final class Pretrainer {
                                                      backend: backend)
             log.say("resuming at step \(position.step) (epoch \(position.epoch + 1))")
         }
+        try optimizer.use(try ParameterArena(model.namedParameters(), backend: backend))
         try Data(optionsJSON.utf8).writeAtomically(to: directory.appendingPathComponent("options.json"))
         let unlabeled = cases.map { c in var u = c; u.label = nil; return u }
         let loader = try PatchLoader(cases: unlabeled, preprocessing: Preprocessing(spacing: options.spacing),

@@ -68,6 +68,7 @@ public final class FineTuner {
             try Self.loadEncoder(URL(fileURLWithPath: encoder), into: model, backend: backend)
             log.say("encoder initialised from \(encoder)")
         }
+        try optimizer.use(try ParameterArena(model.namedParameters(), backend: backend))
         try Data(optionsJSON.utf8).writeAtomically(to: directory.appendingPathComponent("options.json"))
         var sampler = PatchSampler(roi: options.roi, positive: options.positive, negative: options.negative,
                                    samples: options.samplesPerVolume)

@@ -23,6 +23,7 @@ public final class SegmentationStep {
         let tape = Tape(backend: backend)
         let logits = try model(tape.input(x), tape: tape)
         let (loss, parts) = try tape.diceCELoss(logits, labels: y, options: lossOptions)
+        try optimizer.zeroGradients()
         try tape.backward(loss)
         if update { try optimizer.update(model.namedParameters()) }
         return parts
@@ -39,6 +40,7 @@ public final class SegmentationStep {
             tape.reset()
             throw NonFiniteLoss(values: ["loss": values[0], "dice": values[1], "ce": values[2]], inputFinite: inputFinite())
         }
+        try optimizer.zeroGradients()
         try tape.backward(loss)
         try optimizer.update(model.namedParameters())
         return values
