@@ -4,19 +4,30 @@
 // CPU reference: Sources/Kernels/CPU/Conv+CPU.swift.
 //
 // Geometry (one sample): input (C, D, H, W), output (Do, Ho, Wo), kernel (KD, KH, KW),
-// stride (SD, SH, SW), padding (PD, PH, PW).
-#define GEOMETRY_ARGS const int C, const int D, const int H, const int W, \
-    const int Do, const int Ho, const int Wo, const int KD, const int KH, const int KW, \
-    const int SD, const int SH, const int SW, const int PD, const int PH, const int PW
+// stride (SD, SH, SW), padding (PD, PH, PW). It arrives as kernel arguments and, when the program was built for
+// one layer (CONV_FIXED, Sources/Kernels/OpenCL/KernelDefines.swift), as -D defines that replace them, so the
+// divisions and modulos of the index arithmetic fold to multiplications by constants.
+#define GEOMETRY_ARGS const int C_, const int D_, const int H_, const int W_, \
+    const int Do_, const int Ho_, const int Wo_, const int KD_, const int KH_, const int KW_, \
+    const int SD_, const int SH_, const int SW_, const int PD_, const int PH_, const int PW_
+#ifdef CONV_FIXED
+#define GEOMETRY const int C = CONV_C, D = CONV_D, H = CONV_H, W = CONV_W, Do = CONV_DO, Ho = CONV_HO, Wo = CONV_WO, \
+    KD = CONV_KD, KH = CONV_KH, KW = CONV_KW, SD = CONV_SD, SH = CONV_SH, SW = CONV_SW, PD = CONV_PD, PH = CONV_PH, \
+    PW = CONV_PW
+#else
+#define GEOMETRY const int C = C_, D = D_, H = H_, W = W_, Do = Do_, Ho = Ho_, Wo = Wo_, KD = KD_, KH = KH_, KW = KW_, \
+    SD = SD_, SH = SH_, SW = SW_, PD = PD_, PH = PH_, PW = PW_
+#endif
 
 // col (C*KD*KH*KW, nd*Ho*Wo) from x + x_off (C, D, H, W); zero where the window hits padding.
 __kernel void im2col(__global const float* x, const int x_off, __global float* col, GEOMETRY_ARGS,
                      const int d0, const int nd) {
+    GEOMETRY;
     const int ncol = nd * Ho * Wo;
     const int K = KD * KH * KW;
-    const long i = get_global_id(0);
-    if (i >= (long)C * K * ncol) return;
-    const int r = (int)(i / ncol), j = (int)(i % ncol);
+    const int i = get_global_id(0);   // < 2^31: the launcher checks the slab
+    if (i >= C * K * ncol) return;
+    const int r = i / ncol, j = i % ncol;
     const int ow = j % Wo, oh = (j / Wo) % Ho, od = d0 + j / (Wo * Ho);
     const int kw = r % KW, kh = (r / KW) % KH, kd = (r / (KW * KH)) % KD, c = r / K;
     const int id = od * SD - PD + kd, ih = oh * SH - PH + kh, iw = ow * SW - PW + kw;
@@ -30,6 +41,7 @@ __kernel void im2col(__global const float* x, const int x_off, __global float* c
 // Launched over input depths [id0, id0 + nid), the only ones this slab touches.
 __kernel void col2im(__global const float* col, __global float* dx, const int dx_off, GEOMETRY_ARGS,
                      const int d0, const int nd, const int id0, const int nid) {
+    GEOMETRY;
     const int i = get_global_id(0);
     if (i >= C * nid * H * W) return;
     const int iw = i % W, ih = (i / W) % H, id = id0 + (i / (W * H)) % nid, c = i / (W * H * nid);
@@ -68,6 +80,7 @@ __kernel void col2im(__global const float* col, __global float* dx, const int dx
 // Launched with work-groups of exactly 128 (the tile loops assume it).
 __kernel void conv_forward_implicit(__global const float* x, const int x_off, __global const float* w, __global float* y,
                            const int y_off, const int O, GEOMETRY_ARGS) {
+    GEOMETRY;
     const int N = Do * Ho * Wo, KV = KD * KH * KW, K = C * KV;
     const int groupsN = (N + IG_TN - 1) / IG_TN;
     const int n0 = (get_group_id(0) % groupsN) * IG_TN, m0 = (get_group_id(0) / groupsN) * IG_TM;

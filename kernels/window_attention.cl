@@ -8,10 +8,21 @@
 // stores each row's log-sum-exp, and the backward recomputes P_ij = exp(s_ij − lse_i) from it. A padded query
 // (a slot in the padding) has no output and no gradient: its row is skipped.
 // Nothing of size N × N or (B·nW, N, C) is written to global memory.
-#define ATTN_ARGS const int B, const int D, const int H, const int W, const int C, \
-    const int Dp, const int Hp, const int Wp, const int W0, const int W1, const int W2, \
-    const int S0, const int S1, const int S2, const int heads, const int index_stride, const int has_mask
+// The geometry arrives as kernel arguments and, when the program was built for one Swin stage (ATTN_FIXED,
+// Sources/Kernels/OpenCL/KernelDefines.swift), as -D defines that replace all but the batch: the slot arithmetic
+// folds to constants and the per-row arrays have exactly the head dimension (registers, not scratch).
+#define ATTN_ARGS const int B, const int D_, const int H_, const int W_, const int C_, \
+    const int Dp_, const int Hp_, const int Wp_, const int W0_, const int W1_, const int W2_, \
+    const int S0_, const int S1_, const int S2_, const int heads_, const int index_stride, const int has_mask
+#ifdef ATTN_FIXED
+#define ATTN_GEOMETRY const int D = ATTN_D, H = ATTN_H, W = ATTN_W, C = ATTN_C, Dp = ATTN_DP, Hp = ATTN_HP, \
+    Wp = ATTN_WP, W0 = ATTN_W0, W1 = ATTN_W1, W2 = ATTN_W2, S0 = ATTN_S0, S1 = ATTN_S1, S2 = ATTN_S2, heads = ATTN_HEADS
+#define MAX_HD (ATTN_C / ATTN_HEADS)
+#else
+#define ATTN_GEOMETRY const int D = D_, H = H_, W = W_, C = C_, Dp = Dp_, Hp = Hp_, Wp = Wp_, W0 = W0_, W1 = W1_, \
+    W2 = W2_, S0 = S0_, S1 = S1_, S2 = S2_, heads = heads_
 #define MAX_HD 64
+#endif
 // The forward's inputs, and what the backward kernels read besides them.
 #define ATTN_INPUTS __global const float* qkv, __global const float* pad, __global const float* table, \
     __global const float* rel_index, __global const float* region
@@ -48,6 +59,7 @@ inline float score_bias(__global const float* table, __global const float* rel_i
 // One work-item per query row (bw, h, i), i fastest. y (B, D, H, W, C); lse (B·nW·heads·N), 0 for a padded query.
 __kernel void window_attention_forward(ATTN_INPUTS, __global float* y, __global float* lse,
                                        ATTN_ARGS) {
+    ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
     if (r >= (long)B * nW * heads * N) return;
@@ -83,6 +95,7 @@ __kernel void window_attention_forward(ATTN_INPUTS, __global float* y, __global 
 // rowdot[r] = dO_i · O_i (= Σ_j P_ij dP_ij) per query row; 0 for a padded query (no upstream gradient).
 __kernel void window_attention_row_dot(__global const float* y, __global const float* dy, __global float* rowdot,
                                        ATTN_ARGS) {
+    ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
     if (r >= (long)B * nW * heads * N) return;
@@ -96,6 +109,7 @@ __kernel void window_attention_row_dot(__global const float* y, __global const f
 // One work-item per query row (bw, h, i): dq_i = scale Σ_j dS_ij k_j, written into dqkv's q part.
 __kernel void window_attention_backward_q(ATTN_INPUTS, ATTN_SAVED,
                                           __global float* dqkv, ATTN_ARGS) {
+    ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
     if (r >= (long)B * nW * heads * N) return;
@@ -123,6 +137,7 @@ __kernel void window_attention_backward_q(ATTN_INPUTS, ATTN_SAVED,
 // dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for the pad-bias sum.
 __kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
                                            __global float* dqkv, __global float* pad_grad, ATTN_ARGS) {
+    ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
     if (r >= (long)B * nW * heads * N) return;
@@ -155,24 +170,40 @@ __kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
     }
 }
 
-// dpad (3C): the q part 0; k and v parts the sums of pad_grad over every padded key slot.
-// One work-item per element of dpad; the slot loop runs in a fixed order (deterministic).
-__kernel void window_attention_pad_grad(__global const float* pad_grad, __global float* dpad, ATTN_ARGS) {
-    const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
+// The k and v parts of dpad are sums of pad_grad over the padded key slots, two-stage: `slots` lists the padded
+// slots (bw·N + j, WindowGeometry.paddedSlots), P slices of it. First stage: one work-item per (slice p, e) for the
+// 2C elements e of the k and v parts, partials (P, 2C).
+__kernel void window_attention_pad_grad(__global const float* pad_grad, __global const float* slots, const int n_slots,
+                                        __global float* partials, const int P, ATTN_ARGS) {
+    ATTN_GEOMETRY;
+    const int N = W0 * W1 * W2, hd = C / heads;
+    const int i = get_global_id(0);
+    if (i >= P * 2 * C) return;
+    const int p = i / (2 * C), e = i % (2 * C);
+    const int part = e / C, h = (e % C) / hd, d = (e % C) % hd;   // part 0 = k, 1 = v
+    const int chunk = (n_slots + P - 1) / P, end = min(n_slots, (p + 1) * chunk);
+    float s = 0.0f;
+    for (int k = p * chunk; k < end; ++k) {
+        const int slot = (int)slots[k], bw = slot / N, j = slot % N;
+        s += pad_grad[(((long)bw * heads + h) * N + j) * 2 * hd + part * hd + d];
+    }
+    partials[i] = s;
+}
+
+// dpad (3C): the q part 0 (a padded query has no gradient); the k and v parts the sums of the P partials.
+__kernel void window_attention_pad_grad_finish(__global const float* partials, __global float* dpad, const int P,
+                                               const int C) {
     const int e = get_global_id(0);
     if (e >= 3 * C) return;
-    if (e < C) { dpad[e] = 0.0f; return; }
-    const int part = e / C - 1, h = (e % C) / hd, d = (e % C) % hd;   // part 0 = k, 1 = v
     float s = 0.0f;
-    for (int bw = 0; bw < B * nW; ++bw)
-        for (int j = 0; j < N; ++j)
-            if (SOURCE(bw, j) < 0) s += pad_grad[(((long)bw * heads + h) * N + j) * 2 * hd + part * hd + d];
+    if (e >= C) for (int p = 0; p < P; ++p) s += partials[p * 2 * C + e - C];
     dpad[e] = s;
 }
 
 // dbias (heads, N·N): Σ over windows of dS_ij. One work-item per (h, i, j); windows in a fixed order.
 __kernel void window_attention_backward_bias(ATTN_INPUTS, ATTN_SAVED,
                                              __global float* dbias, ATTN_ARGS) {
+    ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long e = get_global_id(0);
     if (e >= (long)heads * N * N) return;

@@ -16,6 +16,10 @@ public protocol Backend: AnyObject {
     func allocate(_ shape: Shape, name: String) throws -> Tensor
     func upload(_ values: [Float], shape: Shape, name: String) throws -> Tensor
     func download(_ tensor: Tensor) throws -> [Float]
+    /// Copies `values` into `tensor` without waiting for the device (OpenCL keeps the values until it has read them).
+    func write(_ values: [Float], into tensor: Tensor) throws
+    /// Starts reading `tensor` back without waiting; `wait()` on the result blocks until the values are there.
+    func beginDownload(_ tensor: Tensor) throws -> PendingDownload
     /// `shape.count` floats of `base` from element `offset`, as a tensor sharing its memory (the parameter arena's
     /// per-key tensors). `offset` must be a multiple of `viewAlignment`; `base` lives while a view does.
     func view(of base: Tensor, offset: Int, shape: Shape, name: String) throws -> Tensor
@@ -130,7 +134,11 @@ public protocol Backend: AnyObject {
 
     // MARK: optimiser (Ops/Optimizer.swift)
     /// One AdamW update of elements `range` of p, m, v in place from g (PyTorch's arithmetic; see kernels/optim.cl).
-    func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, range: Range<Int>, hyper: AdamWHyper, step: Int) throws
+    /// With a `gate` (1 float), nothing changes unless gate[0] != 0.
+    func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, range: Range<Int>, hyper: AdamWHyper, step: Int,
+                   gate: Tensor?) throws
+    /// gate[0] = 1 if it was non-zero and every element of `values` is finite, else 0 (sticky).
+    func finiteGate(values: Tensor, gate: Tensor) throws
 
     // MARK: layout (Ops/Layout.swift)
     /// y = x with axes permuted: y's axis k is x's axis perm[k].
@@ -138,6 +146,23 @@ public protocol Backend: AnyObject {
     /// dst[dstOffset + r·dstStride + j] = src[srcOffset + r·srcStride + j] for r < rows, j < length.
     func copyBlock(src: Tensor, srcOffset: Int, srcStride: Int, dst: Tensor, dstOffset: Int, dstStride: Int,
                    rows: Int, length: Int) throws
+}
+
+/// A read from the device that was started without waiting (`Backend.beginDownload`).
+public final class PendingDownload {
+    private var finish: (() throws -> [Float])?
+    private var values: [Float]?
+
+    public init(_ finish: @escaping () throws -> [Float]) { self.finish = finish }
+
+    /// Blocks until the values have arrived (once; later calls return them again).
+    public func wait() throws -> [Float] {
+        if let values { return values }
+        let v = try finish!()
+        values = v
+        finish = nil
+        return v
+    }
 }
 
 /// Bytes held and moved by a backend (debug counters; tests assert on `uploads`/`downloads`).
@@ -311,6 +336,25 @@ public struct WindowGeometry: Sendable, Hashable {
     public var windowsPerSample: Int { (0..<3).reduce(1) { $0 * padded[$1] / window[$1] } }
     public var tokens: Int { window.reduce(1, *) }
     public var isShifted: Bool { shift.contains { $0 > 0 } }
+
+    /// The window slots that read the padding, as bw·N + n (bw = window over the batch, n = token of the window),
+    /// in order: kernels/window_attention.cl's `slot_source` < 0. Empty when every size is a multiple of its window.
+    public var paddedSlots: [Int] {
+        guard padded != size else { return [] }
+        let grid = (0..<3).map { padded[$0] / window[$0] }
+        var slots: [Int] = []
+        for bw in 0..<(batch * windowsPerSample) {
+            let w = bw % windowsPerSample
+            let wd = w / (grid[1] * grid[2]), wh = (w / grid[2]) % grid[1], ww = w % grid[2]
+            for n in 0..<tokens {
+                let id = n / (window[1] * window[2]), ih = (n / window[2]) % window[1], iw = n % window[2]
+                let d = (wd * window[0] + id + shift[0]) % padded[0], h = (wh * window[1] + ih + shift[1]) % padded[1]
+                let x = (ww * window[2] + iw + shift[2]) % padded[2]
+                if d >= size[0] || h >= size[1] || x >= size[2] { slots.append(bw * tokens + n) }
+            }
+        }
+        return slots
+    }
 }
 
 /// DiceCELoss settings (MONAI defaults).

@@ -146,6 +146,8 @@ struct BenchTrain: ParsableCommand {
     var json = false
     @Flag(help: "Add each kernel's global size range and work-group size to the per-kernel table (all kernels).")
     var launches = false
+    @Flag(help: "OpenCL: build conv and attention kernels once, reading the geometry from arguments, instead of per layer with -D defines (for comparison).")
+    var genericKernels = false
 
     func validate() throws {
         try checkFeatureSize(featureSize)
@@ -158,6 +160,7 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         let spec = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment)
         let backend = try spec.makeBackend(profiling: spec != .cpu)
+        if genericKernels { (backend as? OpenCLBackend)?.specializeKernels = false }
         let config = SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: featureSize)
         let model = try SwinUNETR(config, backend: backend)
         let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-4), backend: backend)
@@ -165,27 +168,30 @@ struct BenchTrain: ParsableCommand {
         let step = SegmentationStep(model: model, optimizer: optimizer, backend: backend)
         var rng = Initializer(seed: 1)
         let n = batch * roi * roi * roi
-        let x = try backend.upload(rng.uniform(n, bound: 1), shape: Shape(batch, 1, roi, roi, roi), name: "x")
-        let y = try backend.upload((0..<n).map { Float(($0 / 97) % 3) }, shape: Shape(batch, 1, roi, roi, roi), name: "y")
+        let images = rng.uniform(n, bound: 1), labels = (0..<n).map { Float(($0 / 97) % 3) }
+        let shape = Shape(batch, 1, roi, roi, roi)
+        let train = try PipelinedTraining(step: step, imageShape: shape, labelShape: shape)
         let say = { (line: String) in if !json { print(line) } }
         say("Swin UNETR feature \(featureSize), \(model.parameterCount) parameters, roi \(roi)³, batch \(batch), on \(backend.deviceName)")
+        // Two warm-up steps: kernel builds, and the buffers of a step that runs while the previous one finishes.
         let warm = DispatchTime.now().uptimeNanoseconds
-        var loss = try backend.download(try step(x: x, y: y))[0]
-        say(String(format: "warm-up step: %.0f ms (includes kernel builds), loss %.4f",
+        _ = try train(images: images, labels: labels) { true }
+        var loss = try train(images: images, labels: labels) { true }!.values[0]
+        say(String(format: "warm-up (2 steps): %.0f ms (includes kernel builds), loss %.4f",
                    Double(DispatchTime.now().uptimeNanoseconds - warm) / 1e6, loss))
         let cl = backend as? OpenCLBackend
         if let cl { _ = try cl.profile(reset: true) }
         let before = cl?.counters
-        var times: [Double] = []
-        for _ in 0..<max(steps, 1) {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let parts = try step(x: x, y: y)
-            loss = try backend.download(parts)[0]
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-        }
+        // Pipelined as in training: the batch is written every step and each loss is read while the next step runs.
+        // The counters cover the steps; the final wait for the last loss (finish) is timed but not counted per step.
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<max(steps, 1) { _ = try train(images: images, labels: labels) { true } }
+        let used = cl.map { $0.counters.since(before!) }
+        loss = try train.finish()!.values[0]
+        let times = [Double](repeating: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(max(steps, 1)),
+                             count: max(steps, 1))
         let median = times.sorted()[times.count / 2]
         let perStep = { (v: Int) in Double(v) / Double(times.count) }
-        let used = cl.map { $0.counters.since(before!) }
         if json {
             var fields: [(String, JSONValue)] = [
                 ("device", .string(backend.deviceName)), ("feature_size", .integer(featureSize)), ("roi", .integer(roi)),
@@ -203,7 +209,7 @@ struct BenchTrain: ParsableCommand {
             print(JSONValue.object(fields).text())
             return
         }
-        print("| device | feature | roi | batch | ms/step (median of \(times.count)) | samples/s | peak device memory |")
+        print("| device | feature | roi | batch | ms/step (mean of \(times.count), pipelined) | samples/s | peak device memory |")
         print("|---|---|---|---|---|---|---|")
         print(String(format: "| %@ | %d | %d | %d | %.0f | %.3f | %.2f GiB |", backend.deviceName, featureSize, roi, batch,
                      median, Double(batch) / (median / 1000), Double(backend.memory.peakBytes) / 1_073_741_824))

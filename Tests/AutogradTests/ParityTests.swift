@@ -146,3 +146,25 @@ final class RandomShapeParityTests: XCTestCase {
         }
     }
 }
+
+/// conv.cl and window_attention.cl built per layer with -D geometry defines (the default) and built once reading
+/// the geometry from arguments give the same outputs and gradients, op by op.
+final class KernelSpecializationTests: XCTestCase {
+    func testDefinesAndArgumentsAgree() throws {
+        let fixed = try TestBackends.openCL(profiling: true), generic = try TestBackends.openCL()
+        generic.specializeKernels = false
+        var specialised = Set<String>()
+        for (i, c) in opCases.enumerated() {
+            let values = c.values(seed: UInt64(300 + i))
+            let upstream = { (s: Shape) -> [Float] in var r = TestRandom(seed: 5); return r.normals(s.count) }
+            let a = try c.run(on: fixed, values: values, upstream: upstream)
+            let b = try c.run(on: generic, values: values, upstream: upstream)
+            assertClose(a.output, b.output, rel: 1e-6, "\(c.name): forward, defines vs arguments")
+            for k in 0..<a.grads.count { assertClose(a.grads[k], b.grads[k], rel: 1e-6, "\(c.name): gradient \(k)") }
+            specialised.formUnion(try fixed.profile(reset: true).map(\.name))
+        }
+        for kernel in ["im2col", "col2im", "window_attention_forward", "window_attention_backward_kv"] {
+            XCTAssertTrue(specialised.contains(kernel), "the op cases never ran \(kernel)")
+        }
+    }
+}

@@ -92,6 +92,20 @@ public final class CPUBackend: Backend {
 
     public func synchronize() throws {}
 
+    public func write(_ values: [Float], into tensor: Tensor) throws {
+        guard values.count == tensor.count else {
+            throw ShapeError(op: "write", "\(tensor.name): \(values.count) values for shape \(tensor.shape)")
+        }
+        let p = try ptr(tensor, "write")
+        values.withUnsafeBufferPointer { if let base = $0.baseAddress { p.update(from: base, count: values.count) } }
+        pool.countTransfer(upload: true)
+    }
+
+    public func beginDownload(_ tensor: Tensor) throws -> PendingDownload {
+        let values = try download(tensor)
+        return PendingDownload { values }
+    }
+
     public var viewAlignment: Int { 16 }
 
     public func view(of base: Tensor, offset: Int, shape: Shape, name: String) throws -> Tensor {

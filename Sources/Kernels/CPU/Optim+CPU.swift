@@ -1,6 +1,7 @@
 extension CPUBackend {
     public func adamwStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, range: Range<Int>, hyper h: AdamWHyper,
-                          step: Int) throws {
+                          step: Int, gate: Tensor?) throws {
+        if let gate, try ptr(gate, "adamw gate")[0] == 0 { return }
         let o = range.lowerBound
         let pp = try ptr(p, "adamw") + o, gp = try ptr(g, "adamw") + o, mp = try ptr(m, "adamw") + o, vp = try ptr(v, "adamw") + o
         let (bc1, bc2Sqrt) = h.corrections(step: step)
@@ -14,5 +15,11 @@ extension CPUBackend {
             pi -= (h.lr / bc1) * mi / (vi.squareRoot() / bc2Sqrt + h.eps)
             pp[i] = pi
         } }
+    }
+
+    public func finiteGate(values: Tensor, gate: Tensor) throws {
+        let v = try ptr(values, "finite gate"), g = try ptr(gate, "finite gate")
+        let ok = g[0] != 0 && (0..<values.count).allSatisfy { v[$0].isFinite }
+        g[0] = ok ? 1 : 0
     }
 }

@@ -51,19 +51,30 @@ __kernel void box_normalize(__global float* x, __global const float* count, cons
 // CPU reference: Sources/Kernels/CPU/Conv+CPU.swift.
 //
 // Geometry (one sample): input (C, D, H, W), output (Do, Ho, Wo), kernel (KD, KH, KW),
-// stride (SD, SH, SW), padding (PD, PH, PW).
-#define GEOMETRY_ARGS const int C, const int D, const int H, const int W, \
-    const int Do, const int Ho, const int Wo, const int KD, const int KH, const int KW, \
-    const int SD, const int SH, const int SW, const int PD, const int PH, const int PW
+// stride (SD, SH, SW), padding (PD, PH, PW). It arrives as kernel arguments and, when the program was built for
+// one layer (CONV_FIXED, Sources/Kernels/OpenCL/KernelDefines.swift), as -D defines that replace them, so the
+// divisions and modulos of the index arithmetic fold to multiplications by constants.
+#define GEOMETRY_ARGS const int C_, const int D_, const int H_, const int W_, \
+    const int Do_, const int Ho_, const int Wo_, const int KD_, const int KH_, const int KW_, \
+    const int SD_, const int SH_, const int SW_, const int PD_, const int PH_, const int PW_
+#ifdef CONV_FIXED
+#define GEOMETRY const int C = CONV_C, D = CONV_D, H = CONV_H, W = CONV_W, Do = CONV_DO, Ho = CONV_HO, Wo = CONV_WO, \
+    KD = CONV_KD, KH = CONV_KH, KW = CONV_KW, SD = CONV_SD, SH = CONV_SH, SW = CONV_SW, PD = CONV_PD, PH = CONV_PH, \
+    PW = CONV_PW
+#else
+#define GEOMETRY const int C = C_, D = D_, H = H_, W = W_, Do = Do_, Ho = Ho_, Wo = Wo_, KD = KD_, KH = KH_, KW = KW_, \
+    SD = SD_, SH = SH_, SW = SW_, PD = PD_, PH = PH_, PW = PW_
+#endif
 
 // col (C*KD*KH*KW, nd*Ho*Wo) from x + x_off (C, D, H, W); zero where the window hits padding.
 __kernel void im2col(__global const float* x, const int x_off, __global float* col, GEOMETRY_ARGS,
                      const int d0, const int nd) {
+    GEOMETRY;
     const int ncol = nd * Ho * Wo;
     const int K = KD * KH * KW;
-    const long i = get_global_id(0);
-    if (i >= (long)C * K * ncol) return;
-    const int r = (int)(i / ncol), j = (int)(i % ncol);
+    const int i = get_global_id(0);   // < 2^31: the launcher checks the slab
+    if (i >= C * K * ncol) return;
+    const int r = i / ncol, j = i % ncol;
     const int ow = j % Wo, oh = (j / Wo) % Ho, od = d0 + j / (Wo * Ho);
     const int kw = r % KW, kh = (r / KW) % KH, kd = (r / (KW * KH)) % KD, c = r / K;
     const int id = od * SD - PD + kd, ih = oh * SH - PH + kh, iw = ow * SW - PW + kw;
@@ -77,6 +88,7 @@ __kernel void im2col(__global const float* x, const int x_off, __global float* c
 // Launched over input depths [id0, id0 + nid), the only ones this slab touches.
 __kernel void col2im(__global const float* col, __global float* dx, const int dx_off, GEOMETRY_ARGS,
                      const int d0, const int nd, const int id0, const int nid) {
+    GEOMETRY;
     const int i = get_global_id(0);
     if (i >= C * nid * H * W) return;
     const int iw = i % W, ih = (i / W) % H, id = id0 + (i / (W * H)) % nid, c = i / (W * H * nid);
@@ -115,6 +127,7 @@ __kernel void col2im(__global const float* col, __global float* dx, const int dx
 // Launched with work-groups of exactly 128 (the tile loops assume it).
 __kernel void conv_forward_implicit(__global const float* x, const int x_off, __global const float* w, __global float* y,
                            const int y_off, const int O, GEOMETRY_ARGS) {
+    GEOMETRY;
     const int N = Do * Ho * Wo, KV = KD * KH * KW, K = C * KV;
     const int groupsN = (N + IG_TN - 1) / IG_TN;
     const int n0 = (get_group_id(0) % groupsN) * IG_TN, m0 = (get_group_id(0) / groupsN) * IG_TM;
@@ -724,10 +737,12 @@ __kernel void norm_column_param_grads(__global const float* x, __global const fl
 //   p -= (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + eps)
 // bc1 = 1 − β1^t and bc2_sqrt = sqrt(1 − β2^t) come from the host. Elements [offset, offset + n): the whole
 // parameter arena in one launch, or a run of it (Sources/Train/Optim/ParameterArena.swift).
+// With gated = 1 nothing changes unless gate[0] != 0 (finite_gate below: the loss of this step was finite).
 __kernel void adamw_step(__global float* p, __global const float* g, __global float* m, __global float* v,
                          const int offset, const int n, const float lr, const float beta1, const float beta2,
-                         const float eps, const float weight_decay, const float bc1, const float bc2_sqrt) {
-    if (get_global_id(0) >= n) return;
+                         const float eps, const float weight_decay, const float bc1, const float bc2_sqrt,
+                         __global const float* gate, const int gated) {
+    if (get_global_id(0) >= n || (gated && gate[0] == 0.0f)) return;
     const int i = offset + get_global_id(0);
     const float gi = g[i];
     float pi = p[i] * (1.0f - lr * weight_decay);
@@ -737,6 +752,15 @@ __kernel void adamw_step(__global float* p, __global const float* g, __global fl
     v[i] = vi;
     pi -= (lr / bc1) * mi / (sqrt(vi) / bc2_sqrt + eps);
     p[i] = pi;
+}
+
+// gate[0] = 1 while every value seen so far was finite, else 0 (sticky): values are a step's loss parts. Lets
+// the host read the loss a step late while AdamW (gated) still never applies a non-finite step. One work-item.
+__kernel void finite_gate(__global const float* values, __global float* gate, const int n) {
+    if (get_global_id(0) != 0) return;
+    int ok = gate[0] != 0.0f;
+    for (int i = 0; i < n; ++i) ok = ok && isfinite(values[i]);
+    gate[0] = ok ? 1.0f : 0.0f;
 }
 """#,
         "pool": #"""
@@ -1114,10 +1138,21 @@ __kernel void patch_merge_backward(__global const float* dy, __global float* dx,
 // stores each row's log-sum-exp, and the backward recomputes P_ij = exp(s_ij − lse_i) from it. A padded query
 // (a slot in the padding) has no output and no gradient: its row is skipped.
 // Nothing of size N × N or (B·nW, N, C) is written to global memory.
-#define ATTN_ARGS const int B, const int D, const int H, const int W, const int C, \
-    const int Dp, const int Hp, const int Wp, const int W0, const int W1, const int W2, \
-    const int S0, const int S1, const int S2, const int heads, const int index_stride, const int has_mask
+// The geometry arrives as kernel arguments and, when the program was built for one Swin stage (ATTN_FIXED,
+// Sources/Kernels/OpenCL/KernelDefines.swift), as -D defines that replace all but the batch: the slot arithmetic
+// folds to constants and the per-row arrays have exactly the head dimension (registers, not scratch).
+#define ATTN_ARGS const int B, const int D_, const int H_, const int W_, const int C_, \
+    const int Dp_, const int Hp_, const int Wp_, const int W0_, const int W1_, const int W2_, \
+    const int S0_, const int S1_, const int S2_, const int heads_, const int index_stride, const int has_mask
+#ifdef ATTN_FIXED
+#define ATTN_GEOMETRY const int D = ATTN_D, H = ATTN_H, W = ATTN_W, C = ATTN_C, Dp = ATTN_DP, Hp = ATTN_HP, \
+    Wp = ATTN_WP, W0 = ATTN_W0, W1 = ATTN_W1, W2 = ATTN_W2, S0 = ATTN_S0, S1 = ATTN_S1, S2 = ATTN_S2, heads = ATTN_HEADS
+#define MAX_HD (ATTN_C / ATTN_HEADS)
+#else
+#define ATTN_GEOMETRY const int D = D_, H = H_, W = W_, C = C_, Dp = Dp_, Hp = Hp_, Wp = Wp_, W0 = W0_, W1 = W1_, \
+    W2 = W2_, S0 = S0_, S1 = S1_, S2 = S2_, heads = heads_
 #define MAX_HD 64
+#endif
 // The forward's inputs, and what the backward kernels read besides them.
 #define ATTN_INPUTS __global const float* qkv, __global const float* pad, __global const float* table, \
     __global const float* rel_index, __global const float* region
@@ -1154,6 +1189,7 @@ inline float score_bias(__global const float* table, __global const float* rel_i
 // One work-item per query row (bw, h, i), i fastest. y (B, D, H, W, C); lse (B·nW·heads·N), 0 for a padded query.
 __kernel void window_attention_forward(ATTN_INPUTS, __global float* y, __global float* lse,
                                        ATTN_ARGS) {
+    ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
     if (r >= (long)B * nW * heads * N) return;
@@ -1189,6 +1225,7 @@ __kernel void window_attention_forward(ATTN_INPUTS, __global float* y, __global 
 // rowdot[r] = dO_i · O_i (= Σ_j P_ij dP_ij) per query row; 0 for a padded query (no upstream gradient).
 __kernel void window_attention_row_dot(__global const float* y, __global const float* dy, __global float* rowdot,
                                        ATTN_ARGS) {
+    ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
     if (r >= (long)B * nW * heads * N) return;
@@ -1202,6 +1239,7 @@ __kernel void window_attention_row_dot(__global const float* y, __global const f
 // One work-item per query row (bw, h, i): dq_i = scale Σ_j dS_ij k_j, written into dqkv's q part.
 __kernel void window_attention_backward_q(ATTN_INPUTS, ATTN_SAVED,
                                           __global float* dqkv, ATTN_ARGS) {
+    ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
     if (r >= (long)B * nW * heads * N) return;
@@ -1229,6 +1267,7 @@ __kernel void window_attention_backward_q(ATTN_INPUTS, ATTN_SAVED,
 // dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for the pad-bias sum.
 __kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
                                            __global float* dqkv, __global float* pad_grad, ATTN_ARGS) {
+    ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
     if (r >= (long)B * nW * heads * N) return;
@@ -1261,24 +1300,40 @@ __kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
     }
 }
 
-// dpad (3C): the q part 0; k and v parts the sums of pad_grad over every padded key slot.
-// One work-item per element of dpad; the slot loop runs in a fixed order (deterministic).
-__kernel void window_attention_pad_grad(__global const float* pad_grad, __global float* dpad, ATTN_ARGS) {
-    const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
+// The k and v parts of dpad are sums of pad_grad over the padded key slots, two-stage: `slots` lists the padded
+// slots (bw·N + j, WindowGeometry.paddedSlots), P slices of it. First stage: one work-item per (slice p, e) for the
+// 2C elements e of the k and v parts, partials (P, 2C).
+__kernel void window_attention_pad_grad(__global const float* pad_grad, __global const float* slots, const int n_slots,
+                                        __global float* partials, const int P, ATTN_ARGS) {
+    ATTN_GEOMETRY;
+    const int N = W0 * W1 * W2, hd = C / heads;
+    const int i = get_global_id(0);
+    if (i >= P * 2 * C) return;
+    const int p = i / (2 * C), e = i % (2 * C);
+    const int part = e / C, h = (e % C) / hd, d = (e % C) % hd;   // part 0 = k, 1 = v
+    const int chunk = (n_slots + P - 1) / P, end = min(n_slots, (p + 1) * chunk);
+    float s = 0.0f;
+    for (int k = p * chunk; k < end; ++k) {
+        const int slot = (int)slots[k], bw = slot / N, j = slot % N;
+        s += pad_grad[(((long)bw * heads + h) * N + j) * 2 * hd + part * hd + d];
+    }
+    partials[i] = s;
+}
+
+// dpad (3C): the q part 0 (a padded query has no gradient); the k and v parts the sums of the P partials.
+__kernel void window_attention_pad_grad_finish(__global const float* partials, __global float* dpad, const int P,
+                                               const int C) {
     const int e = get_global_id(0);
     if (e >= 3 * C) return;
-    if (e < C) { dpad[e] = 0.0f; return; }
-    const int part = e / C - 1, h = (e % C) / hd, d = (e % C) % hd;   // part 0 = k, 1 = v
     float s = 0.0f;
-    for (int bw = 0; bw < B * nW; ++bw)
-        for (int j = 0; j < N; ++j)
-            if (SOURCE(bw, j) < 0) s += pad_grad[(((long)bw * heads + h) * N + j) * 2 * hd + part * hd + d];
+    if (e >= C) for (int p = 0; p < P; ++p) s += partials[p * 2 * C + e - C];
     dpad[e] = s;
 }
 
 // dbias (heads, N·N): Σ over windows of dS_ij. One work-item per (h, i, j); windows in a fixed order.
 __kernel void window_attention_backward_bias(ATTN_INPUTS, ATTN_SAVED,
                                              __global float* dbias, ATTN_ARGS) {
+    ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long e = get_global_id(0);
     if (e >= (long)heads * N * N) return;

@@ -131,6 +131,10 @@ final class CLContextHandle {
 
     deinit {
         clFinish(queue)
+        // CLBlast caches compiled programs per context for the life of the process; drop them while this context
+        // still exists (its exit-time cache teardown would otherwise release programs of a freed context, which
+        // corrupts the heap on Oclgrind). Other live contexts recompile what they need.
+        CLBlastClearCache()
         clReleaseCommandQueue(queue)
         clReleaseContext(context)
     }

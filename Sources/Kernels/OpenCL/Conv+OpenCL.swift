@@ -8,7 +8,8 @@ extension OpenCLBackend {
 
     public func im2col(x: Tensor, xOffset: Int, geometry g: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws {
         let total = g.channels * g.kernelVolume * nd * g.output.h * g.output.w
-        try launch(.im2col, global: total,
+        try Check.that(total < Int(Int32.max), "im2col", "a column slab of \(total) values exceeds the 32-bit index range")
+        try launch(.im2col, defines: .conv(g), global: total,
                    [.buffer(x), .int(xOffset), .buffer(col)] + geometryArgs(g) + [.int(d0), .int(nd)])
     }
 
@@ -21,7 +22,7 @@ extension OpenCLBackend {
         case .implicitGEMM:
             // Tiles of 32 output channels × 64 output voxels, one work-group of 128 each (kernels/conv.cl).
             let groups = (g.outputVolume + 63) / 64 * ((outChannels + 31) / 32)
-            try launch(.conv_forward_implicit, global: groups * 128, local: 128,
+            try launch(.conv_forward_implicit, defines: .conv(g), global: groups * 128, local: 128,
                        [.buffer(input), .int(inOffset), .buffer(weight), .buffer(out), .int(outOffset), .int(outChannels)]
                        + geometryArgs(g))
         }
@@ -33,7 +34,7 @@ extension OpenCLBackend {
         let hi = min(g.input.d - 1, (d0 + nd - 1) * g.stride.d - g.padding.d + g.kernel.d - 1)
         guard hi >= lo else { return }
         let nid = hi - lo + 1
-        try launch(.col2im, global: g.channels * nid * g.input.h * g.input.w,
+        try launch(.col2im, defines: .conv(g), global: g.channels * nid * g.input.h * g.input.w,
                    [.buffer(col), .buffer(dx), .int(dxOffset)] + geometryArgs(g)
                    + [.int(d0), .int(nd), .int(lo), .int(nid)])
     }

@@ -10,13 +10,13 @@ enum KernelName: String, CaseIterable {
     case max_pool2d_forward, max_pool2d_backward, avg_pool2d_forward, avg_pool2d_backward
     case adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward
     case permute, copy_block
-    case adamw_step
+    case adamw_step, finite_gate
     case box_copy, box_accumulate, box_normalize
     case dice_ce_softmax, dice_sums, dice_sums_partial, dice_ce_finalize, dice_ce_backward
     case cross_entropy_rows, cross_entropy_rows_backward, row_l2_normalize, row_l2_normalize_backward
     case window_partition, window_merge, window_attention_softmax, index_gather_sum, patch_merge, patch_merge_backward
     case window_attention_forward, window_attention_row_dot, window_attention_backward_q, window_attention_backward_kv
-    case window_attention_pad_grad, window_attention_backward_bias
+    case window_attention_pad_grad, window_attention_pad_grad_finish, window_attention_backward_bias
     case gemm_splitk_sum
 
     var program: String {
@@ -33,14 +33,15 @@ enum KernelName: String, CaseIterable {
         case .max_pool2d_forward, .max_pool2d_backward, .avg_pool2d_forward, .avg_pool2d_backward,
              .adaptive_avg_pool2d_forward, .adaptive_avg_pool2d_backward: "pool"
         case .permute, .copy_block: "layout"
-        case .adamw_step: "optim"
+        case .adamw_step, .finite_gate: "optim"
         case .box_copy, .box_accumulate, .box_normalize: "box"
         case .dice_ce_softmax, .dice_sums, .dice_sums_partial, .dice_ce_finalize, .dice_ce_backward, .cross_entropy_rows,
              .cross_entropy_rows_backward, .row_l2_normalize, .row_l2_normalize_backward: "loss"
         case .window_partition, .window_merge, .window_attention_softmax, .index_gather_sum, .patch_merge,
              .patch_merge_backward: "swin"
         case .window_attention_forward, .window_attention_row_dot, .window_attention_backward_q,
-             .window_attention_backward_kv, .window_attention_pad_grad, .window_attention_backward_bias:
+             .window_attention_backward_kv, .window_attention_pad_grad, .window_attention_pad_grad_finish,
+             .window_attention_backward_bias:
             "window_attention"
         case .gemm_splitk_sum: "gemm"
         }

@@ -14,6 +14,15 @@ public final class OpenCLBackend: Backend {
     var tally = DeviceCounters()
     /// CLBlast's scratch for padded operands (Gemm+OpenCL.swift), kept between calls.
     var gemmScratchTensor: Tensor?
+    /// Build conv.cl and window_attention.cl per layer geometry with -D defines (KernelDefines); off, one program
+    /// each reads the geometry from its arguments. Both give the same results (tested); on is faster.
+    public var specializeKernels = true
+    /// Per kernel object: (largest work-group, the size used when the kernel needs none).
+    private var workGroupSizes: [cl_kernel: (max: Int, preferred: Int)] = [:]
+    /// Padded window slots by geometry (WindowAttention+OpenCL.swift), uploaded once each.
+    var paddedSlotLists: [WindowGeometry: Tensor] = [:]
+    /// Host copies of non-blocking writes the device may still be reading (AsyncTransfers.swift).
+    var inFlightWrites: [InFlightWrite] = []
     /// Work-group size of the reduction kernels (the WG define).
     let reductionGroupSize: Int
     /// How `convForward` computes a convolution (`bench ops` measures both on a device).
@@ -37,6 +46,11 @@ public final class OpenCLBackend: Backend {
         programs = ProgramCache(handle: handle, options: "-cl-std=CL1.2 -DWG=\(reductionGroupSize)",
                                 diskDirectory: cacheDirectory, sourceDirectory: kernelDirectory)
         profiler = profiling ? Profiler() : nil
+    }
+
+    deinit {
+        clFinish(handle.queue)
+        releaseFinishedWrites(all: true)
     }
 
     /// `SWINLIVER_KERNEL_DIR`, for editing kernels without rebuilding; nil (the embedded sources) when unset.
@@ -120,6 +134,7 @@ public final class OpenCLBackend: Backend {
     public func synchronize() throws {
         try check(clFinish(handle.queue), "clFinish")
         tally.blockingCalls += 1
+        releaseFinishedWrites(all: true)
     }
 
     /// Per-kernel device times since the last reset, slowest first (needs `profiling: true`).
@@ -144,10 +159,11 @@ public final class OpenCLBackend: Backend {
         case buffer(Tensor), int(Int), float(Float), uint(UInt32)
     }
 
-    /// Sets the arguments and enqueues `name` over `global` work-items (rounded up to the local size).
-    func launch(_ name: KernelName, global: Int, local: Int? = nil, _ args: [Arg]) throws {
+    /// Sets the arguments and enqueues `name` (from its program built with `defines`) over `global` work-items,
+    /// rounded up to the work-group size: `local` where the kernel needs one, else the device's choice.
+    func launch(_ name: KernelName, defines: KernelDefines = .none, global: Int, local: Int? = nil, _ args: [Arg]) throws {
         guard global > 0 else { return }
-        let kernel = try programs.kernel(name)
+        let kernel = try programs.kernel(name, defines: specializeKernels ? defines : .none)
         for (i, arg) in args.enumerated() {
             let status: cl_int
             switch arg {
@@ -169,7 +185,12 @@ public final class OpenCLBackend: Backend {
             }
             try check(status, "clSetKernelArg(\(i))", kernel: name.rawValue)
         }
-        let group = local ?? 64
+        let limits = try workGroupLimits(kernel, name)
+        if let local, local > limits.max {
+            throw OpenCLError(code: -54, call: "clEnqueueNDRangeKernel",
+                              kernel: "\(name.rawValue): needs work-groups of \(local), the device allows \(limits.max) for it")
+        }
+        let group = local ?? limits.preferred
         var globalSize = (global + group - 1) / group * group
         var localSize = group
         var event: cl_event?
@@ -181,9 +202,25 @@ public final class OpenCLBackend: Backend {
         if let profiler, let event { try record(profiler, name.rawValue, event, global: globalSize, local: localSize) }
     }
 
+    /// The kernel's largest work-group on this device and the size used when the kernel does not need one:
+    /// 64 rounded up to the preferred multiple (a warp, a wavefront), within the largest.
+    private func workGroupLimits(_ kernel: cl_kernel, _ name: KernelName) throws -> (max: Int, preferred: Int) {
+        if let known = workGroupSizes[kernel] { return known }
+        var maxSize = 0, multiple = 0
+        try check(clGetKernelWorkGroupInfo(kernel, device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
+                                           MemoryLayout<Int>.size, &maxSize, nil), "clGetKernelWorkGroupInfo", kernel: name.rawValue)
+        try check(clGetKernelWorkGroupInfo(kernel, device.id,
+                                           cl_kernel_work_group_info(CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE),
+                                           MemoryLayout<Int>.size, &multiple, nil), "clGetKernelWorkGroupInfo", kernel: name.rawValue)
+        let m = max(multiple, 1)
+        let limits = (max: max(maxSize, 1), preferred: max(1, min(maxSize, (64 + m - 1) / m * m)))
+        workGroupSizes[kernel] = limits
+        return limits
+    }
+
     func record(_ profiler: Profiler, _ name: String, _ event: cl_event, global: Int = 0, local: Int = 0) throws {
         profiler.record(name, event, global: global, local: local)
-        if profiler.pendingCount > 4096 {
+        if profiler.pendingCount > 1 << 16 {   // ~50 steps of events before the profile waits to read them
             try synchronize()
             try profiler.resolve()
         }

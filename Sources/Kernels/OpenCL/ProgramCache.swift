@@ -12,8 +12,14 @@ final class ProgramCache {
     private let options: String
     private let diskDirectory: URL?
     private let sourceDirectory: URL?
+    /// By program name plus define set.
     private var programs: [String: cl_program] = [:]
-    private var kernels: [KernelName: cl_kernel] = [:]
+    private var kernels: [KernelKey: cl_kernel] = [:]
+
+    private struct KernelKey: Hashable {
+        let name: KernelName
+        let defines: KernelDefines
+    }
 
     init(handle: CLContextHandle, options: String, diskDirectory: URL?, sourceDirectory: URL?) {
         self.handle = handle
@@ -27,15 +33,16 @@ final class ProgramCache {
         for p in programs.values { clReleaseProgram(p) }
     }
 
-    /// The kernel object for `name`, building its program on first use.
-    func kernel(_ name: KernelName) throws -> cl_kernel {
-        if let k = kernels[name] { return k }
-        let program = try self.program(name.program)
+    /// The kernel object for `name` in its program built with `defines`, building the program on first use.
+    func kernel(_ name: KernelName, defines: KernelDefines = .none) throws -> cl_kernel {
+        let key = KernelKey(name: name, defines: defines)
+        if let k = kernels[key] { return k }
+        let program = try self.program(name.program, defines: defines)
         var err: cl_int = 0
         guard let k = clCreateKernel(program, name.rawValue, &err) else {
             throw OpenCLError(code: err, call: "clCreateKernel", kernel: name.rawValue)
         }
-        kernels[name] = k
+        kernels[key] = k
         return k
     }
 
@@ -49,22 +56,24 @@ final class ProgramCache {
         return s
     }
 
-    private func program(_ name: String) throws -> cl_program {
-        if let p = programs[name] { return p }
+    private func program(_ name: String, defines: KernelDefines) throws -> cl_program {
+        let cacheKey = name + defines.options
+        if let p = programs[cacheKey] { return p }
         let src = try source(name)
+        let options = self.options + defines.options
         let key = fnv1a64("\(device.name)|\(device.driverVersion)|\(device.platform)|\(options)|\(src)")
         let file = diskDirectory?.appendingPathComponent("\(name)-\(String(key, radix: 16)).bin")
-        if let file, let binary = try? Data(contentsOf: file), let p = try? buildFromBinary(binary) {
-            programs[name] = p
+        if let file, let binary = try? Data(contentsOf: file), let p = try? buildFromBinary(binary, options: options) {
+            programs[cacheKey] = p
             return p
         }
-        let p = try buildFromSource(name, src)
-        programs[name] = p
+        let p = try buildFromSource(name, src, options: options)
+        programs[cacheKey] = p
         if let file { saveBinary(p, to: file) }
         return p
     }
 
-    private func buildFromSource(_ name: String, _ src: String) throws -> cl_program {
+    private func buildFromSource(_ name: String, _ src: String, options: String) throws -> cl_program {
         var err: cl_int = 0
         let program: cl_program? = src.withCString { cstr in
             var ptr: UnsafePointer<CChar>? = cstr
@@ -72,11 +81,11 @@ final class ProgramCache {
             return clCreateProgramWithSource(context, 1, &ptr, &length, &err)
         }
         guard let program else { throw OpenCLError(code: err, call: "clCreateProgramWithSource", kernel: name) }
-        try build(program, name)
+        try build(program, name, options: options)
         return program
     }
 
-    private func buildFromBinary(_ binary: Data) throws -> cl_program {
+    private func buildFromBinary(_ binary: Data, options: String) throws -> cl_program {
         var err: cl_int = 0, binStatus: cl_int = 0
         var dev: cl_device_id? = device.id
         var length = binary.count
@@ -87,11 +96,11 @@ final class ProgramCache {
         guard let program, err == CL_SUCCESS, binStatus == CL_SUCCESS else {
             throw OpenCLError(code: err, call: "clCreateProgramWithBinary", kernel: nil)
         }
-        try build(program, "cached binary")
+        try build(program, "cached binary", options: options)
         return program
     }
 
-    private func build(_ program: cl_program, _ name: String) throws {
+    private func build(_ program: cl_program, _ name: String, options: String) throws {
         var dev: cl_device_id? = device.id
         let status = clBuildProgram(program, 1, &dev, options, nil, nil)
         if status != CL_SUCCESS {

@@ -18,7 +18,7 @@ extension OpenCLBackend {
 
     public func windowAttentionForward(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor) throws {
         try checkHeadDim(a, "window_attention_forward")
-        try launch(.window_attention_forward, global: a.rows,
+        try launch(.window_attention_forward, defines: .attention(a), global: a.rows,
                    attentionBuffers(a) + [.buffer(y), .buffer(lse)] + attentionArgs(a))
     }
 
@@ -26,16 +26,38 @@ extension OpenCLBackend {
                                         dPadBias: Tensor, dBiasPerHead: Tensor) throws {
         try checkHeadDim(a, "window_attention_backward")
         let rowDot = try allocate(Shape(a.rows), name: "window attention dO·O")
-        try launch(.window_attention_row_dot, global: a.rows, [.buffer(y), .buffer(dy), .buffer(rowDot)] + attentionArgs(a))
+        try launch(.window_attention_row_dot, defines: .attention(a), global: a.rows, [.buffer(y), .buffer(dy), .buffer(rowDot)] + attentionArgs(a))
         let saved: [Arg] = [.buffer(dy), .buffer(lse), .buffer(rowDot)]
-        try launch(.window_attention_backward_q, global: a.rows,
+        try launch(.window_attention_backward_q, defines: .attention(a), global: a.rows,
                    attentionBuffers(a) + saved + [.buffer(dqkv)] + attentionArgs(a))
-        let padGrad = try allocate(Shape(a.rows, 2 * a.headDim), name: "window attention padded-key gradients")
-        try launch(.window_attention_backward_kv, global: a.rows,
+        let slots = try paddedSlots(a.geometry)
+        // Without padding no key reads the pad bias: backward_kv never writes pad_grad (dqkv stands in) and dpad is 0.
+        let padGrad = slots.count == 0 ? dqkv : try allocate(Shape(a.rows, 2 * a.headDim), name: "window attention padded-key gradients")
+        try launch(.window_attention_backward_kv, defines: .attention(a), global: a.rows,
                    attentionBuffers(a) + saved + [.buffer(dqkv), .buffer(padGrad)] + attentionArgs(a))
-        try launch(.window_attention_pad_grad, global: dPadBias.count,
-                   [.buffer(padGrad), .buffer(dPadBias)] + attentionArgs(a))
-        try launch(.window_attention_backward_bias, global: dBiasPerHead.count,
+        if slots.count == 0 {
+            try fill(dPadBias, value: 0)
+        } else {
+            let c = a.geometry.channels
+            let P = ReductionSplit.columnSlices(outputs: 2 * c, length: slots.count)
+            let partials = try allocate(Shape(P, 2 * c), name: "window attention pad-bias partials")
+            try launch(.window_attention_pad_grad, defines: .attention(a), global: P * 2 * c,
+                       [.buffer(padGrad), .buffer(slots), .int(slots.count), .buffer(partials), .int(P)] + attentionArgs(a))
+            try launch(.window_attention_pad_grad_finish, global: 3 * c,
+                       [.buffer(partials), .buffer(dPadBias), .int(P), .int(c)])
+        }
+        try launch(.window_attention_backward_bias, defines: .attention(a), global: dBiasPerHead.count,
                    attentionBuffers(a) + saved + [.buffer(dBiasPerHead)] + attentionArgs(a))
+    }
+
+    /// The geometry's padded slots on the device, uploaded once per geometry and kept (a step uploads nothing).
+    private func paddedSlots(_ g: WindowGeometry) throws -> Tensor {
+        if let t = paddedSlotLists[g] { return t }
+        let slots = g.paddedSlots
+        try Check.that(slots.last.map { $0 < 1 << 24 } ?? true, "window_attention_pad_grad",
+                       "\(g.batch * g.windowsPerSample * g.tokens) window slots exceed the float-exact index range (2^24)")
+        let t = try upload(slots.map(Float.init), shape: Shape(slots.count), name: "padded window slots")
+        paddedSlotLists[g] = t
+        return t
     }
 }

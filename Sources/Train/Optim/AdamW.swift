@@ -13,6 +13,8 @@ public final class AdamW {
     /// The arena and its flat moments (m, v), once `use(_:)` was called.
     public private(set) var arena: ParameterArena?
     private var flatMoments: (m: Tensor, v: Tensor)?
+    /// When set (1 float on the device), an update changes nothing unless gate[0] != 0: see `Backend.finiteGate`.
+    public var gate: Tensor?
 
     public init(hyper: AdamWHyper, backend: Backend) {
         self.hyper = hyper
@@ -59,7 +61,7 @@ public final class AdamW {
             step += 1
             for range in arena.rangesWithGradients() {
                 try backend.adamw(parameters: arena.values, gradients: arena.gradients, m: m, v: v, range: range,
-                                  hyper: hyper, step: step)
+                                  hyper: hyper, step: step, gate: gate)
             }
             return
         }
@@ -73,7 +75,7 @@ public final class AdamW {
             let state = try moments[key] ?? (try backend.zeros(value.shape, name: "\(key) exp_avg"),
                                              try backend.zeros(value.shape, name: "\(key) exp_avg_sq"))
             moments[key] = state
-            try backend.adamw(parameter: value, gradient: g, m: state.m, v: state.v, hyper: hyper, step: step)
+            try backend.adamw(parameter: value, gradient: g, m: state.m, v: state.v, hyper: hyper, step: step, gate: gate)
         }
     }
 

@@ -1,0 +1,72 @@
+import Foundation
+import Kernels
+import Models
+import TestSupport
+import Train
+import XCTest
+
+/// Training that reads each loss one step late: the same numbers as the step-by-step trainer, one blocking host
+/// call per step, and a NaN still stops the run before the weights change.
+extension TrainingStepTests {
+    func testPipelinedStepsEqualSynchronousSteps() throws {
+        let size = [64, 32, 32], data = blobs(count: 1, size: size, seed: 11), shape = Shape([1, 1] + size)
+        for b in try TestBackends.all() {
+            func fresh() throws -> SegmentationStep {
+                let model = try SwinUNETR(tinyConfig(), backend: b, seed: 2)
+                let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-3), backend: b)
+                try optimizer.use(try ParameterArena(model.namedParameters(), backend: b))
+                return SegmentationStep(model: model, optimizer: optimizer, backend: b)
+            }
+            let sync = try fresh()
+            let x = try b.upload(data.images, shape: shape, name: "x"), y = try b.upload(data.labels, shape: shape, name: "y")
+            let expected = try (0..<3).map { _ in try sync.train(x: x, y: y) { true } }
+            let piped = try PipelinedTraining(step: try fresh(), imageShape: shape, labelShape: shape)
+            var got: [(index: Int, values: [Float])] = []
+            for _ in 0..<3 { if let r = try piped(images: data.images, labels: data.labels, inputFinite: { true }) { got.append(r) } }
+            got.append(try XCTUnwrap(try piped.finish()))
+            XCTAssertEqual(got.map(\.index), [0, 1, 2])
+            XCTAssertEqual(got.map(\.values), expected, "pipelined losses on \(b.deviceName)")
+            XCTAssertTrue(try zip(sync.model.namedParameters(), piped.step.model.namedParameters()).allSatisfy {
+                try b.download($0.1.value) == b.download($1.1.value)
+            }, "weights after 3 steps on \(b.deviceName)")
+        }
+    }
+
+    func testPipelinedNaNStopsBeforeTheWeightsChange() throws {
+        let size = [64, 32, 32], data = blobs(count: 1, size: size, seed: 12), shape = Shape([1, 1] + size)
+        var bad = data.images
+        bad[100] = .nan
+        for b in try TestBackends.all() {
+            let model = try SwinUNETR(tinyConfig(), backend: b, seed: 2)
+            let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-3), backend: b)
+            try optimizer.use(try ParameterArena(model.namedParameters(), backend: b))
+            let piped = try PipelinedTraining(step: SegmentationStep(model: model, optimizer: optimizer, backend: b),
+                                              imageShape: shape, labelShape: shape)
+            XCTAssertNil(try piped(images: data.images, labels: data.labels) { true })
+            let afterFirst = try b.download(model.namedParameters()[0].1.value)
+            XCTAssertEqual(try piped(images: bad, labels: data.labels) { false }?.index, 0)
+            XCTAssertThrowsError(try piped(images: data.images, labels: data.labels) { true }) { e in
+                XCTAssertTrue("\(e)".contains("at step 1") && "\(e)".contains("NaN or inf voxels"), "\(e)")
+            }
+            XCTAssertEqual(try b.download(model.namedParameters()[0].1.value), afterFirst,
+                           "the NaN step and the one after it must not change the weights on \(b.deviceName)")
+        }
+    }
+
+    func testPipelinedStepBlocksOnceAndAllocatesNothing() throws {
+        let b = try TestBackends.openCL(), size = [64, 32, 32], data = blobs(count: 1, size: size, seed: 13)
+        let model = try SwinUNETR(tinyConfig(), backend: b, seed: 2)
+        let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-3), backend: b)
+        try optimizer.use(try ParameterArena(model.namedParameters(), backend: b))
+        let piped = try PipelinedTraining(step: SegmentationStep(model: model, optimizer: optimizer, backend: b),
+                                          imageShape: Shape([1, 1] + size), labelShape: Shape([1, 1] + size))
+        for _ in 0..<2 { _ = try piped(images: data.images, labels: data.labels) { true } }
+        let before = b.counters
+        for _ in 0..<3 { _ = try piped(images: data.images, labels: data.labels) { true } }
+        let used = b.counters.since(before)
+        XCTAssertEqual(used.blockingCalls, 3, "one wait per step (the previous step's loss)")
+        XCTAssertEqual(used.allocations, 0)
+        XCTAssertEqual(used.bytesToDevice, 3 * 2 * data.images.count * 4, "the batch, written every step")
+        XCTAssertEqual(used.bytesFromDevice, 3 * 3 * 4, "the three loss values, read every step")
+    }
+}
