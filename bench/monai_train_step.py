@@ -18,6 +18,7 @@ p.add_argument("--batch", type=int, default=1)
 p.add_argument("--steps", type=int, default=3)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--device", default="cpu")
+p.add_argument("--json", action="store_true", help="print one JSON object (ms_per_step, peak_device_bytes)")
 a = p.parse_args()
 
 torch.set_num_threads(a.threads)
@@ -50,4 +51,10 @@ for _ in range(a.steps):
         torch.cuda.synchronize()
     times.append((time.perf_counter() - t0) * 1000)
 ms = statistics.median(times)
+if a.json:
+    import json
+    peak = torch.cuda.max_memory_allocated() if dev.type == "cuda" else None
+    print(json.dumps({"implementation": f"MONAI {torch.__version__}", "device": a.device, "feature_size": a.feature_size,
+                      "roi": a.roi, "batch": a.batch, "steps": a.steps, "ms_per_step": ms, "peak_device_bytes": peak}))
+    raise SystemExit(0)
 print(f"| MONAI {torch.__version__} {a.device} ({a.threads} threads) | {a.feature_size} | {a.roi} | {a.batch} | {ms:.0f} | {a.batch / ms * 1000:.3f} |")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Autograd
 import Foundation
 import Kernels
+import Metrics
 import Models
 import SafeTensors
 import Train
@@ -9,7 +10,7 @@ import Train
 struct Debug: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one model call on raw tensors (safetensors in, safetensors out), for checks against PyTorch.",
-        subcommands: [DebugForward.self, DebugStep.self, DebugSlidingWindow.self])
+        subcommands: [DebugParity.self, DebugForward.self, DebugStep.self, DebugSlidingWindow.self])
 }
 
 /// Options shared by the debug commands.
@@ -163,5 +164,64 @@ struct DebugSlidingWindow: ParsableCommand {
         try w.add("output", try backend.download(y), shape: y.shape.dims)
         try w.write(to: URL(fileURLWithPath: files.output))
         print("wrote \(files.output): output \(y.shape) on \(backend.deviceName)")
+    }
+}
+
+/// The device check before training on a new device: one train step on the CPU backend and on the device from the
+/// same seeded weights, compared tensor by tensor (BackendParity). Exit status 1 when a tensor differs by more than
+/// the tolerance.
+struct DebugParity: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parity", abstract: "One Swin UNETR train step on the CPU backend and on a device, compared tensor by tensor.")
+    @Option(help: "The device to check: opencl or opencl:N (default: SWINLIVER_DEVICE, else the fastest).") var device: String?
+    @Option(name: .customLong("feature-size")) var featureSize = 12
+    @Option(help: "Cubic ROI edge (a multiple of 32, at least 64).") var roi = 64
+    @Option var batch = 1
+    @Option var seed: UInt64 = 0
+    @Option(help: "Smallest bound on max |a − b| / max |b| per tensor (raised to 3× the CPU's own reordering difference).")
+    var tolerance = 2e-3
+    @Option(help: "Rows of the table (the largest differences).") var top = 10
+    @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+    func validate() throws {
+        try checkFeatureSize(featureSize)
+        try checkROI([roi, roi, roi], "--roi", shown: "\(roi)")
+        try check("--batch", batch, in: Limits.batch)
+        try check("--tolerance", tolerance, in: .above(0, 1))
+        try check("--top", top, in: 0...10_000)
+    }
+
+    func run() throws {
+        let spec = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment)
+        guard spec != .cpu else {
+            throw ValidationError("--device: the check compares a device with the CPU backend; name an OpenCL device (opencl:N)")
+        }
+        let target = try spec.makeBackend()
+        let config = SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: featureSize)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let report = try BackendParity.trainStep(config: config, size: [roi, roi, roi], batch: batch, seed: seed,
+                                                 reference: CPUBackend(), reordered: cores > 1 ? CPUBackend(cores: 1) : nil,
+                                                 device: target, tolerance: tolerance)
+        if json {
+            print(JSONValue.object([
+                ("device", .string(target.deviceName)), ("feature_size", .integer(featureSize)), ("roi", .integer(roi)),
+                ("batch", .integer(batch)), ("tensors", .integer(report.rows.count)), ("tolerance", .number(report.tolerance)),
+                ("cpu_reorder_difference", report.reorderNoise.map { .number($0) } ?? .string("not measured (one core)")),
+                ("worst_tensor", .string(report.worst.name)), ("worst_relative", .number(report.worst.relative)),
+                ("passed", .bool(report.passed)),
+            ]).text())
+        } else {
+            print("train-step parity, \(target.deviceName) against the CPU backend: feature \(featureSize), roi \(roi)³, batch \(batch)")
+            print("| tensor | max abs diff / max abs (CPU) |\n|---|---|")
+            for r in report.rows.sorted(by: { a, b in a.relative.isNaN || (!b.relative.isNaN && a.relative > b.relative) }).prefix(top) {
+                print("| \(r.name) | " + String(format: "%.2e", r.relative) + " |")
+            }
+            let noise = report.reorderNoise.map { String(format: "%.2e", $0) } ?? "not measured (one core)"
+            let bound = String(format: "%.2e", report.tolerance)
+            print("the CPU backend on all cores vs one core differs by up to \(noise); allowed: max(\(tolerance), 3 × that) = \(bound)")
+            print(report.passed ? "parity: PASSED (\(report.rows.count) tensors within \(bound))"
+                                : "parity: FAILED (\(report.rows.filter { !($0.relative <= report.tolerance) }.count) of \(report.rows.count) tensors beyond \(bound))")
+        }
+        if !report.passed { throw ExitCode(1) }
     }
 }

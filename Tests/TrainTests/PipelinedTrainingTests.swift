@@ -70,3 +70,22 @@ extension TrainingStepTests {
         XCTAssertEqual(used.bytesFromDevice, 3 * 3 * 4, "the three loss values, read every step")
     }
 }
+
+/// The device check: the OpenCL backend's train step equals the CPU backend's within float32 reordering, and the
+/// comparison does fail when held to a bound no float32 run can meet.
+final class BackendParityTests: XCTestCase {
+    func testOpenCLTrainStepMatchesTheCPUBackend() throws {
+        let cl = try TestBackends.openCL()
+        var config = SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: 12)
+        config.depths = [1, 1, 1, 1]
+        let report = try BackendParity.trainStep(config: config, size: [64, 32, 32], batch: 1, seed: 3, reference: CPUBackend(),
+                                                 reordered: CPUBackend(cores: 1), device: cl)
+        XCTAssertEqual(report.rows.count, 2 + (try SwinUNETR(config, backend: CPUBackend())).namedParameters().count)
+        XCTAssertTrue(report.passed, "worst \(report.worst.name) \(report.worst.relative), bound \(report.tolerance)")
+        XCTAssertNotNil(report.reorderNoise)
+        let strict = try BackendParity.trainStep(config: config, size: [64, 32, 32], batch: 1, seed: 3, reference: CPUBackend(),
+                                                 reordered: nil, device: cl, tolerance: 1e-12)
+        XCTAssertFalse(strict.passed, "float32 runs on two backends cannot agree to 1e-12 everywhere")
+        XCTAssertGreaterThan(strict.worst.relative, 1e-12)
+    }
+}

@@ -60,11 +60,16 @@ public final class CPUBackend: Backend {
     private let pool = HostPool()
     public var memory: MemoryStats { pool.stats }
     /// Cores that `gemm` splits large products across.
-    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let cores: Int
 
     /// OpenBLAS is set to one thread: its idle workers spin in sched_yield between calls, taking the
     /// cores from the backend's own threads; `gemm` splits large products across the cores instead.
-    public init() { openblas_set_num_threads(1) }
+    /// - Parameter cores: how many cores large loops and products are split across (default: all); the split
+    ///   changes float32 summation order, not the arithmetic.
+    public init(cores: Int? = nil) {
+        self.cores = max(1, cores ?? ProcessInfo.processInfo.activeProcessorCount)
+        openblas_set_num_threads(1)
+    }
 
     public func allocate(_ shape: Shape, name: String) throws -> Tensor {
         let (p, capacity) = pool.allocate(floats: shape.count)
