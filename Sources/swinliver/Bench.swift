@@ -146,6 +146,8 @@ struct BenchTrain: ParsableCommand {
     var json = false
     @Flag(help: "Add each kernel's global size range and work-group size to the per-kernel table (all kernels).")
     var launches = false
+    @Flag(help: "Add a roofline table: per kernel family the flops, bytes and lower-bound time of a step on an H100 beside the time measured here.")
+    var roofline = false
     @Flag(help: "OpenCL: build conv and attention kernels once, reading the geometry from arguments, instead of per layer with -D defines (for comparison).")
     var genericKernels = false
 
@@ -182,11 +184,13 @@ struct BenchTrain: ParsableCommand {
         let cl = backend as? OpenCLBackend
         if let cl { _ = try cl.profile(reset: true) }
         let before = cl?.counters
+        let rooflineBefore = cl?.roofline ?? []
         // Pipelined as in training: the batch is written every step and each loss is read while the next step runs.
         // The counters cover the steps; the final wait for the last loss (finish) is timed but not counted per step.
         let t0 = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<max(steps, 1) { _ = try train(images: images, labels: labels) { true } }
         let used = cl.map { $0.counters.since(before!) }
+        let rooflineRows = cl.map { $0.roofline.since(rooflineBefore) } ?? []
         loss = try train.finish()!.values[0]
         let times = [Double](repeating: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(max(steps, 1)),
                              count: max(steps, 1))
@@ -232,6 +236,21 @@ struct BenchTrain: ParsableCommand {
             print(launches ? String(format: "| %@ | %d | %@ | %.1f | %.1f%% |", k.name, k.calls / times.count, sizes, ms, share)
                            : String(format: "| %@ | %d | %.1f | %.1f%% |", k.name, k.calls / times.count, ms, share))
         }
+        guard roofline else { return }
+        let stepCount = Double(times.count)
+        var measured: [String: Double] = [:]
+        for k in profile { measured[rooflineFamily(ofKernel: k.name), default: 0] += Double(k.nanoseconds) / 1e6 / stepCount }
+        print("\n| kernel family | launches | GFLOP | GB moved | lower bound on \(RooflineProfile.h100.name), ms | measured here, ms |")
+        print("|---|---|---|---|---|---|")
+        for r in rooflineRows {
+            print(String(format: "| %@ | %.0f | %.2f | %.2f | %.2f | %.1f |", r.family, Double(r.launches) / stepCount, r.flops / stepCount / 1e9,
+                         r.bytes / stepCount / 1e9, r.h100Seconds / stepCount * 1e3, measured[r.family] ?? 0))
+        }
+        let lb = rooflineRows.reduce(0) { $0 + $1.h100Seconds } / stepCount * 1e3
+        print(String(format: "| **step** | %.0f | %.2f | %.2f | **%.1f** | %.1f |", rooflineRows.reduce(0) { $0 + Double($1.launches) } / stepCount,
+                     rooflineRows.reduce(0) { $0 + $1.flops } / stepCount / 1e9, rooflineRows.reduce(0) { $0 + $1.bytes } / stepCount / 1e9, lb,
+                     measured.values.reduce(0, +)))
+        print("(lower bound: each launch at max(flops / rate, bytes / bandwidth); launch overhead and the host not counted)")
     }
 }
 

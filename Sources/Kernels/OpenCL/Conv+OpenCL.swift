@@ -9,7 +9,9 @@ extension OpenCLBackend {
     public func im2col(x: Tensor, xOffset: Int, geometry g: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws {
         let total = g.channels * g.kernelVolume * nd * g.output.h * g.output.w
         try Check.that(total < Int(Int32.max), "im2col", "a column slab of \(total) values exceeds the 32-bit index range")
-        try launch(.im2col, defines: .conv(g), global: total,
+        // Writes the columns; reads each input value of the slab once (the K-fold reuse is the cache's).
+        let cost = KernelCost(flops: 0, bytes: 4 * Double(total) * (1 + 1 / Double(g.kernelVolume)))
+        try launch(.im2col, defines: .conv(g), global: total, cost: cost,
                    [.buffer(x), .int(xOffset), .buffer(col)] + geometryArgs(g) + [.int(d0), .int(nd)])
     }
 
@@ -34,7 +36,9 @@ extension OpenCLBackend {
         let hi = min(g.input.d - 1, (d0 + nd - 1) * g.stride.d - g.padding.d + g.kernel.d - 1)
         guard hi >= lo else { return }
         let nid = hi - lo + 1
+        let cols = Double(g.channels * g.kernelVolume * nd * g.output.h * g.output.w), inputs = Double(g.channels * nid * g.input.h * g.input.w)
         try launch(.col2im, defines: .conv(g), global: g.channels * nid * g.input.h * g.input.w,
+                   cost: KernelCost(flops: cols, bytes: 4 * (cols + 2 * inputs)),
                    [.buffer(col), .buffer(dx), .int(dxOffset)] + geometryArgs(g)
                    + [.int(d0), .int(nd), .int(lo), .int(nid)])
     }

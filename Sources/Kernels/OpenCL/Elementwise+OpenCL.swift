@@ -43,10 +43,12 @@ extension OpenCLBackend {
             if G > 1 {
                 source = try allocate(Shape(B, G), name: "reduction partials")
                 try launch(.reduce_keep_middle_partial, global: B * G * reductionGroupSize, local: reductionGroupSize,
+                           cost: KernelCost(flops: Double(x.count), bytes: 4 * Double(x.count + B * G)),
                            [.buffer(x), .buffer(source), .int(A), .int(B), .int(C), .int(G)])
                 sizes = (1, B, G)
             }
             try launch(.reduce_keep_middle, global: B * reductionGroupSize, local: reductionGroupSize,
+                       cost: KernelCost(flops: Double(sizes.0 * B * sizes.2), bytes: 4 * Double(sizes.0 * B * sizes.2 + B)),
                        [.buffer(source), .buffer(y), .int(sizes.0), .int(sizes.1), .int(sizes.2)])
         case .outer:
             let P = ReductionSplit.columnSlices(outputs: A * C, length: B)
@@ -54,10 +56,12 @@ extension OpenCLBackend {
             if P > 1 {
                 source = try allocate(Shape(P, A * C), name: "reduction partials")
                 try launch(.reduce_middle_partial, global: P * A * C,
+                           cost: KernelCost(flops: Double(x.count), bytes: 4 * Double(x.count + P * A * C)),
                            [.buffer(x), .buffer(source), .int(A), .int(B), .int(C), .int(P)])
                 sizes = (1, P, A * C)
             }
             try launch(.reduce_middle, global: A * C,
+                       cost: KernelCost(flops: Double(sizes.1 * A * C), bytes: 4 * Double((sizes.1 + 1) * A * C)),
                        [.buffer(source), .buffer(y), .int(sizes.0), .int(sizes.1), .int(sizes.2)])
         }
     }

@@ -61,6 +61,12 @@ extension OpenCLBackend {
         let layout = CLBlastLayoutColMajor
         var queue: cl_command_queue? = handle.queue
         let scratch = g.batch == 1 ? try gemmScratch(g, ta, tb) : nil
+        let (m, n, k, b) = (Double(g.m), Double(g.n), Double(g.k), Double(g.batch))
+        account("gemm (CLBlast)", KernelCost(flops: 2 * m * n * k * b, bytes: 4 * b * (m * k + k * n + m * n * (g.beta == 0 ? 1 : 2))),
+                gemm: true)
+        // CLBlast's event is its last kernel's; a marker before the call lets the profile span all of them.
+        var marker: cl_event?
+        if profiler != nil { try check(clEnqueueMarkerWithWaitList(handle.queue, 0, nil, &marker), "clEnqueueMarkerWithWaitList") }
         var event: cl_event?
         let status: CLBlastStatusCode = withUnsafeMutablePointer(to: &event) { ev in
             let e: UnsafeMutablePointer<cl_event?>? = profiler == nil ? nil : ev
@@ -78,8 +84,8 @@ extension OpenCLBackend {
             throw OpenCLError(code: status.rawValue, call: g.batch == 1 ? "CLBlastSgemm" : "CLBlastSgemmStridedBatched",
                               kernel: "\(g.m)x\(g.n)x\(g.k) batch \(g.batch)")
         }
-        if let profiler, let event {
-            try record(profiler, g.batch == 1 ? "clblast_sgemm" : "clblast_sgemm_strided_batched", event)
+        if let profiler, let event, let marker {
+            profiler.recordSpan(g.batch == 1 ? "clblast_sgemm" : "clblast_sgemm_strided_batched", from: marker, to: event)
         }
     }
 

@@ -16,10 +16,12 @@ extension OpenCLBackend {
         let G = slices(dims)
         guard G > 1 else {
             return try launch(.norm_stats, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
+                              cost: KernelCost(flops: 3 * Double(dims.count), bytes: 4 * Double(dims.count)),
                               [.buffer(x), .buffer(mean), .buffer(variance), .buffer(rstd)] + sizes(dims) + [.float(eps)])
         }
         let partials = try allocate(Shape(dims.mid, G, 2), name: "normalisation statistics partials")
         try launch(.norm_stats_partial, global: dims.mid * G * reductionGroupSize, local: reductionGroupSize,
+                   cost: KernelCost(flops: 3 * Double(dims.count), bytes: 4 * Double(dims.count)),
                    [.buffer(x), .buffer(partials)] + sizes(dims) + [.int(G)])
         try launch(.norm_stats_finish, global: dims.mid,
                    [.buffer(partials), .buffer(mean), .buffer(variance), .buffer(rstd), .int(dims.outer * dims.inner),
@@ -39,11 +41,13 @@ extension OpenCLBackend {
         let G = slices(dims)
         guard G > 1 else {
             return try launch(.norm_backward_sums, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
+                              cost: KernelCost(flops: 5 * Double(dims.count), bytes: 8 * Double(dims.count)),
                               [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy),
                                .buffer(s1), .buffer(s2)] + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups)])
         }
         let partials = try allocate(Shape(dims.mid, G, 2), name: "normalisation backward partials")
         try launch(.norm_backward_sums_partial, global: dims.mid * G * reductionGroupSize, local: reductionGroupSize,
+                   cost: KernelCost(flops: 5 * Double(dims.count), bytes: 8 * Double(dims.count)),
                    [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy), .buffer(partials)]
                    + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups), .int(G)])
         try launch(.norm_backward_sums_finish, global: dims.mid,
@@ -66,12 +70,14 @@ extension OpenCLBackend {
         let P = ReductionSplit.columnSlices(outputs: C, length: B)
         guard P > 1 else {
             return try launch(.norm_column_param_grads, global: C,
+                              cost: KernelCost(flops: 5 * Double(B * C), bytes: 8 * Double(B * C)),
                               [.buffer(x), .buffer(mean), .buffer(rstd), .buffer(dy), .buffer(dgamma), .buffer(dbeta),
                                .int(B), .int(C)])
         }
         let gpart = try allocate(Shape(P, C), name: "LayerNorm dgamma partials")
         let bpart = try allocate(Shape(P, C), name: "LayerNorm dbeta partials")
         try launch(.norm_column_param_partial, global: P * C,
+                   cost: KernelCost(flops: 5 * Double(B * C), bytes: 8 * Double(B * C) + 8 * Double(P * C)),
                    [.buffer(x), .buffer(mean), .buffer(rstd), .buffer(dy), .buffer(gpart), .buffer(bpart),
                     .int(B), .int(C), .int(P)])
         for (part, out) in [(gpart, dgamma), (bpart, dbeta)] {

@@ -19,6 +19,8 @@ public final class OpenCLBackend: Backend {
     public var specializeKernels = true
     /// Per kernel object: (largest work-group, the size used when the kernel needs none).
     private var workGroupSizes: [cl_kernel: (max: Int, preferred: Int)] = [:]
+    /// Launches, flops, bytes and H100 lower bound per kernel family (Roofline.swift).
+    var rooflineRows: [String: RooflineRow] = [:]
     /// Padded window slots by geometry (WindowAttention+OpenCL.swift), uploaded once each.
     var paddedSlotLists: [WindowGeometry: Tensor] = [:]
     /// Host copies of non-blocking writes the device may still be reading (AsyncTransfers.swift).
@@ -161,8 +163,11 @@ public final class OpenCLBackend: Backend {
 
     /// Sets the arguments and enqueues `name` (from its program built with `defines`) over `global` work-items,
     /// rounded up to the work-group size: `local` where the kernel needs one, else the device's choice.
-    func launch(_ name: KernelName, defines: KernelDefines = .none, global: Int, local: Int? = nil, _ args: [Arg]) throws {
+    func launch(_ name: KernelName, defines: KernelDefines = .none, global: Int, local: Int? = nil, cost: KernelCost? = nil,
+                _ args: [Arg]) throws {
         guard global > 0 else { return }
+        let buffers = args.reduce(0) { n, a in if case .buffer = a { return n + 1 } else { return n } }
+        account(name.program, cost ?? KernelCost(flops: Double(global), bytes: 4 * Double(global * buffers)))
         let kernel = try programs.kernel(name, defines: specializeKernels ? defines : .none)
         for (i, arg) in args.enumerated() {
             let status: cl_int

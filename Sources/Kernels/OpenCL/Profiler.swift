@@ -24,7 +24,12 @@ final class Profiler {
         }
     }
 
-    var pendingCount: Int { pending.count }
+    /// A span of several commands (CLBlast's kernels): from the end of `marker` (enqueued just before them) to the
+    /// end of `last`.
+    func recordSpan(_ name: String, from marker: cl_event, to last: cl_event) { spans.append((name, marker, last)) }
+    private var spans: [(String, cl_event, cl_event)] = []
+
+    var pendingCount: Int { pending.count + spans.count }
 
     /// Reads the finished events' times (the queue must have been finished) into the totals.
     func resolve() throws {
@@ -39,6 +44,18 @@ final class Profiler {
             totals[name]!.nanoseconds += end &- start
         }
         pending.removeAll()
+        for (name, marker, last) in spans {
+            var start: cl_ulong = 0, end: cl_ulong = 0
+            let s1 = clGetEventProfilingInfo(marker, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &start, nil)
+            let s2 = clGetEventProfilingInfo(last, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &end, nil)
+            clReleaseEvent(marker)
+            clReleaseEvent(last)
+            try check(s1, "clGetEventProfilingInfo", kernel: name)
+            try check(s2, "clGetEventProfilingInfo", kernel: name)
+            totals[name, default: KernelProfile(name: name, calls: 0, nanoseconds: 0)].calls += 1
+            totals[name]!.nanoseconds += end > start ? end - start : 0
+        }
+        spans.removeAll()
     }
 
     func report() -> [KernelProfile] { totals.values.filter { $0.calls > 0 }.sorted { $0.nanoseconds > $1.nanoseconds } }
@@ -49,5 +66,8 @@ final class Profiler {
         }
     }
 
-    deinit { for (_, e) in pending { clReleaseEvent(e) } }
+    deinit {
+        for (_, e) in pending { clReleaseEvent(e) }
+        for (_, m, e) in spans { clReleaseEvent(m); clReleaseEvent(e) }
+    }
 }

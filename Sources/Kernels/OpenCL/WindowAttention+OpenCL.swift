@@ -16,9 +16,18 @@ extension OpenCLBackend {
                        "head dimension \(a.headDim) exceeds the kernels' \(WindowAttentionInputs.maxHeadDim)")
     }
 
+    /// Flops of one pass over every (query row, key) pair doing `perPair` flops per head-dimension element, and the
+    /// bytes of reading qkv and `extra` more token-sized (C) tensors once.
+    private func attentionCost(_ a: WindowAttentionInputs, perPair: Double, extra: Double) -> KernelCost {
+        let g = a.geometry, tokens = Double(g.batch * g.size.reduce(1, *))
+        return KernelCost(flops: Double(a.rows) * Double(g.tokens) * (perPair * Double(a.headDim) + 6),
+                          bytes: 4 * tokens * Double(g.channels) * (3 + extra) + 4 * Double(a.rows))
+    }
+
     public func windowAttentionForward(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor) throws {
         try checkHeadDim(a, "window_attention_forward")
         try launch(.window_attention_forward, defines: .attention(a), global: a.rows,
+                   cost: attentionCost(a, perPair: 4, extra: 1),
                    attentionBuffers(a) + [.buffer(y), .buffer(lse)] + attentionArgs(a))
     }
 
@@ -29,11 +38,13 @@ extension OpenCLBackend {
         try launch(.window_attention_row_dot, defines: .attention(a), global: a.rows, [.buffer(y), .buffer(dy), .buffer(rowDot)] + attentionArgs(a))
         let saved: [Arg] = [.buffer(dy), .buffer(lse), .buffer(rowDot)]
         try launch(.window_attention_backward_q, defines: .attention(a), global: a.rows,
+                   cost: attentionCost(a, perPair: 6, extra: 2),
                    attentionBuffers(a) + saved + [.buffer(dqkv)] + attentionArgs(a))
         let slots = try paddedSlots(a.geometry)
         // Without padding no key reads the pad bias: backward_kv never writes pad_grad (dqkv stands in) and dpad is 0.
         let padGrad = slots.count == 0 ? dqkv : try allocate(Shape(a.rows, 2 * a.headDim), name: "window attention padded-key gradients")
         try launch(.window_attention_backward_kv, defines: .attention(a), global: a.rows,
+                   cost: attentionCost(a, perPair: 8, extra: 3),
                    attentionBuffers(a) + saved + [.buffer(dqkv), .buffer(padGrad)] + attentionArgs(a))
         if slots.count == 0 {
             try fill(dPadBias, value: 0)
@@ -47,6 +58,7 @@ extension OpenCLBackend {
                        [.buffer(partials), .buffer(dPadBias), .int(P), .int(c)])
         }
         try launch(.window_attention_backward_bias, defines: .attention(a), global: dBiasPerHead.count,
+                   cost: attentionCost(a, perPair: 4, extra: 1),
                    attentionBuffers(a) + saved + [.buffer(dBiasPerHead)] + attentionArgs(a))
     }
 
