@@ -1,4 +1,5 @@
 import ArgumentParser
+import Autograd
 import Foundation
 import Kernels
 import Metrics
@@ -7,7 +8,7 @@ import Train
 import Volumes
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print a table.", subcommands: [BenchOps.self, BenchTrain.self, BenchMetrics.self, BenchLoader.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print a table.", subcommands: [BenchOps.self, BenchTrain.self, BenchSlidingWindow.self, BenchMetrics.self, BenchLoader.self])
 }
 
 /// GEMM and Conv3d throughput on every requested backend, side by side.
@@ -251,6 +252,70 @@ struct BenchTrain: ParsableCommand {
                      rooflineRows.reduce(0) { $0 + $1.flops } / stepCount / 1e9, rooflineRows.reduce(0) { $0 + $1.bytes } / stepCount / 1e9, lb,
                      measured.values.reduce(0, +)))
         print("(lower bound: each launch at max(flops / rate, bytes / bandwidth); launch overhead and the host not counted)")
+    }
+}
+
+/// MONAI sliding_window_inference of a (random-weight) Swin UNETR over a random CT-sized volume: the inference
+/// cost of one scan. Peer: bench/monai_sliding_window.py with the same settings.
+struct BenchSlidingWindow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sliding-window", abstract: "Sliding-window inference timing on one volume.")
+    @Option(help: "Volume size D,H,W (e.g. 256,256,160).") var shape = "256,256,160"
+    @Option(name: .customLong("feature-size")) var featureSize = 48
+    @Option(help: "Cubic ROI edge (a multiple of 32).") var roi = 96
+    @Option(help: "Window overlap (MONAI's overlap).") var overlap = 0.5
+    @Option(name: .customLong("sw-batch"), help: "Windows per forward call (MONAI's sw_batch_size).") var swBatch = 1
+    @Option(help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else the fastest)") var device: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func grid() throws -> [Int] {
+        let s = try integerList(shape, "--shape")
+        guard s.count == 3, s.allSatisfy((1...1024).contains) else {
+            throw ValidationError("--shape \(shape): needs three sizes, each between 1 and 1024")
+        }
+        return s
+    }
+
+    func validate() throws {
+        _ = try grid()
+        try checkFeatureSize(featureSize)
+        try checkROI([roi, roi, roi], "--roi", shown: "\(roi)")
+        try check("--overlap", overlap, in: .upTo(0, 1))
+        try check("--sw-batch", swBatch, in: Limits.batch)
+    }
+
+    func run() throws {
+        let size = try grid()
+        let backend = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment).makeBackend()
+        let model = try SwinUNETR(SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: featureSize), backend: backend)
+        var rng = Initializer(seed: 3)
+        let options = SlidingWindowOptions(roi: [roi, roi, roi], overlap: overlap, batchSize: swBatch)
+        func infer(_ dims: [Int]) throws -> (ms: Double, windows: Int) {
+            let x = try backend.upload(rng.uniform(dims.reduce(1, *), bound: 1), shape: Shape([1, 1] + dims), name: "volume")
+            var windows = 0
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let y = try slidingWindowInference(x, options: options, backend: backend) { w in
+                windows += w.shape[0]
+                let tape = Tape(backend: backend, recording: false)
+                return try model(tape.input(w), tape: tape).value
+            }
+            try backend.synchronize()
+            _ = y
+            return (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6, windows)
+        }
+        _ = try infer([roi, roi, roi])   // warm-up: kernel builds, one window
+        let r = try infer(size)
+        if json {
+            print(JSONValue.object([
+                ("device", .string(backend.deviceName)), ("feature_size", .integer(featureSize)), ("roi", .integer(roi)),
+                ("shape", .array(size.map { .integer($0) })), ("overlap", .number(overlap)), ("sw_batch", .integer(swBatch)),
+                ("windows", .integer(r.windows)), ("ms", .number(r.ms)), ("peak_device_bytes", .integer(backend.memory.peakBytes)),
+            ]).text())
+        } else {
+            print("| device | feature | roi | volume | overlap | windows | ms | peak device memory |\n|---|---|---|---|---|---|---|---|")
+            print(String(format: "| %@ | %d | %d | %@ | %.2f | %d | %.0f | %.2f GiB |", backend.deviceName, featureSize, roi,
+                         size.map(String.init).joined(separator: "×"), overlap, r.windows, r.ms,
+                         Double(backend.memory.peakBytes) / 1_073_741_824))
+        }
     }
 }
 

@@ -42,6 +42,9 @@ final class GPUCheckTests: XCTestCase {
         XCTAssertGreaterThan(train["ms_per_step"] as? Double ?? 0, 0)
         let table = try String(contentsOf: out.appendingPathComponent("gpu-check.md"), encoding: .utf8)
         XCTAssertTrue(table.contains("| SwinLiver | opencl:"), table)
+        let window = try XCTUnwrap((report["sliding_window"] as? [[String: Any]])?.first)
+        XCTAssertEqual(window["windows"] as? Int, 4, "96×96×64 at roi 64, overlap 0.5: 2 × 2 × 1 windows")
+        XCTAssertGreaterThan(window["ms"] as? Double ?? 0, 0)
         XCTAssertTrue(table.contains("not run: "), table)
         XCTAssertFalse((report["not_run"] as? [String] ?? []).isEmpty)
     }
