@@ -69,6 +69,8 @@ public protocol Backend: AnyObject {
                               dgamma: Tensor, dbeta: Tensor) throws
 
     // MARK: convolution rearrangements (Ops/Convolution.swift)
+    /// Floats of the im2col column buffer per slab of output depths: larger slabs mean fewer, larger launches.
+    var convWorkspaceFloats: Int { get }
     /// col (C·K, nd·Ho·Wo) from sample x[xOffset...] for output depths [d0, d0+nd).
     func im2col(x: Tensor, xOffset: Int, geometry: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws
     /// dx[dxOffset...] += col folded back, for output depths [d0, d0+nd).

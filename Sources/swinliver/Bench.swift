@@ -162,7 +162,8 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         let spec = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment)
-        let backend = try spec.makeBackend(profiling: spec != .cpu)
+        // Profiling events cost time on the device: --json (what gpu-check compares with MONAI) times without them.
+        let backend = try spec.makeBackend(profiling: spec != .cpu && !json)
         if genericKernels { (backend as? OpenCLBackend)?.specializeKernels = false }
         let config = SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: featureSize)
         let model = try SwinUNETR(config, backend: backend)

@@ -32,7 +32,7 @@ final class GPUCheckTests: XCTestCase {
             as? [String: Any])
         let parity = try XCTUnwrap(report["parity"] as? [String: Any])
         XCTAssertEqual(parity["passed"] as? Bool, true, "\(parity)")
-        XCTAssertEqual(parity["tensors"] as? Int, 153, "logits, loss and 151 parameter gradients")
+        XCTAssertEqual(parity["tensors"] as? Int, 304, "logits, loss, 151 gradients and 151 parameters after one AdamW step")
         let train = try XCTUnwrap((report["swinliver"] as? [[String: Any]])?.first)
         for key in ["ms_per_step", "launches_per_step", "allocations_per_step", "blocking_calls_per_step", "peak_device_bytes"] {
             XCTAssertNotNil(train[key] as? Double ?? (train[key] as? Int).map(Double.init), "bench train --json lacks \(key)")

@@ -113,6 +113,8 @@ public final class CPUBackend: Backend {
 
     public var viewAlignment: Int { 16 }
 
+    public var convWorkspaceFloats: Int { defaultConvWorkspaceFloats }
+
     public func view(of base: Tensor, offset: Int, shape: Shape, name: String) throws -> Tensor {
         _ = try ptr(base, "view")
         try checkView(base, offset, shape, name)

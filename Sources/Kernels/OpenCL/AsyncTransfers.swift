@@ -71,14 +71,17 @@ final class PendingRead {
         event = ev
     }
 
+    private var failure: Error?
+
     func wait() throws -> [Float] {
         if let e = event {
             var waitList: cl_event? = e
             let status = clWaitForEvents(1, &waitList)
             clReleaseEvent(e)
             event = nil
-            try check(status, "clWaitForEvents", kernel: name)
+            do { try check(status, "clWaitForEvents", kernel: name) } catch { failure = error }
         }
+        if let failure { throw failure }
         return Array(buffer)
     }
 

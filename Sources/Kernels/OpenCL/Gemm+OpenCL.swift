@@ -67,6 +67,8 @@ extension OpenCLBackend {
         // CLBlast's event is its last kernel's; a marker before the call lets the profile span all of them.
         var marker: cl_event?
         if profiler != nil { try check(clEnqueueMarkerWithWaitList(handle.queue, 0, nil, &marker), "clEnqueueMarkerWithWaitList") }
+        var spanRecorded = false
+        defer { if !spanRecorded, let marker { clReleaseEvent(marker) } }
         var event: cl_event?
         let status: CLBlastStatusCode = withUnsafeMutablePointer(to: &event) { ev in
             let e: UnsafeMutablePointer<cl_event?>? = profiler == nil ? nil : ev
@@ -86,6 +88,7 @@ extension OpenCLBackend {
         }
         if let profiler, let event, let marker {
             profiler.recordSpan(g.batch == 1 ? "clblast_sgemm" : "clblast_sgemm_strided_batched", from: marker, to: event)
+            spanRecorded = true
         }
     }
 

@@ -94,6 +94,12 @@ public final class OpenCLBackend: Backend {
 
     public var viewAlignment: Int { max(1, device.baseAddressAlignBytes / 4) }
 
+    /// 1/256 of the device's memory (a 6–8 GB GPU keeps the default 128 MiB; an 80 GB one takes 1 GiB, so a
+    /// feature-48 decoder convolution at 96³ runs in 9 slabs instead of 96), within the largest allocation.
+    public var convWorkspaceFloats: Int {
+        max(defaultConvWorkspaceFloats, min(device.globalMemoryBytes / 256 / 4, device.maxAllocationBytes / 4 / 2, 1 << 28))
+    }
+
     public func view(of base: Tensor, offset: Int, shape: Shape, name: String) throws -> Tensor {
         _ = try mem(base, "view")
         try checkView(base, offset, shape, name)

@@ -63,6 +63,8 @@ final class Profiler {
         for k in totals.keys {
             totals[k]!.calls = 0
             totals[k]!.nanoseconds = 0
+            totals[k]!.minGlobal = .max
+            totals[k]!.maxGlobal = 0
         }
     }
 

@@ -26,8 +26,8 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     case implicitGEMM = "implicit-gemm"
 }
 
-/// Column-buffer budget per slab (floats): 32 Mi floats = 128 MiB.
-let convWorkspaceFloats = 1 << 25
+/// Column-buffer budget per slab (floats) where the backend has no better idea: 32 Mi floats = 128 MiB.
+public let defaultConvWorkspaceFloats = 1 << 25
 
 extension Backend {
     // MARK: cores (one call per sample; depth processed in slabs)

@@ -6,7 +6,8 @@ import Models
 /// enqueues forward, DiceCE, backward and AdamW, starts reading the loss back, and only then waits for the
 /// *previous* step's loss, which the device finished while this step was being queued. A device-side flag
 /// (`Backend.finiteGate`, sticky) stops AdamW from the first non-finite loss on, so when the host sees that loss
-/// one step late the weights are still those from before it, and `NonFiniteLoss` names the step.
+/// one step late the weights are still those from before it (the step queued after it did not update either), and
+/// `NonFiniteLoss` names the step; the gate then opens again for whatever the caller does next.
 public final class PipelinedTraining {
     public let step: SegmentationStep
     /// The batch buffers (B, Cin, D, H, W) and (B, 1, D, H, W), rewritten every step.
@@ -56,6 +57,9 @@ public final class PipelinedTraining {
         let values = try p.read.wait()
         guard values.allSatisfy(\.isFinite) else {
             pending = nil
+            // Reopen the gate (after the step already queued behind this one, which it kept from updating), so a
+            // caller that lowers the learning rate and goes on trains again.
+            try step.backend.fill(gate, value: 1)
             throw NonFiniteLoss(values: ["loss": values[0], "dice": values[1], "ce": values[2]], inputFinite: p.inputFinite(),
                                 step: p.index)
         }
