@@ -23,31 +23,10 @@ __kernel void dice_ce_softmax(__global const float* logits, __global const float
     ce[i] = log(sum) + m - logits[base + (long)t * S];
 }
 
-// Per (b, c): sums[3·bc] = Σ p·y, sums[3·bc+1] = Σ p, sums[3·bc+2] = Σ y. One work-group per (b, c).
+// Per (b, c) and slice g of S (G slices, one work-group each): sums[3·(bc·G + g) + {0, 1, 2}] = (Σ p·y, Σ p, Σ y) over
+// the slice. With G = 1 these are the (b, c) totals; with G > 1, reduce_middle over (B·C, G, 3) finishes.
 __kernel void dice_sums(__global const float* probs, __global const float* labels, __global float* sums,
-                        const int C, const int S) {
-    __local float a[WG], p[WG], g[WG];
-    const int bc = get_group_id(0), t = get_local_id(0);
-    const int b = bc / C, c = bc % C;
-    float sa = 0.0f, sp = 0.0f, sg = 0.0f;
-    for (int s = t; s < S; s += WG) {
-        const float pr = probs[(long)bc * S + s];
-        const float y = (int)labels[(long)b * S + s] == c ? 1.0f : 0.0f;
-        sa += pr * y; sp += pr; sg += y;
-    }
-    a[t] = sa; p[t] = sp; g[t] = sg;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int w = WG / 2; w > 0; w >>= 1) {
-        if (t < w) { a[t] += a[t + w]; p[t] += p[t + w]; g[t] += g[t + w]; }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (t == 0) { sums[3 * bc] = a[0]; sums[3 * bc + 1] = p[0]; sums[3 * bc + 2] = g[0]; }
-}
-
-// First stage of dice_sums for long volumes: G work-groups per (b, c), each over a slice of S; partials
-// (B·C, G, 3) hold the slice's (Σ p·y, Σ p, Σ y). reduce_middle over (B·C, G, 3) finishes into sums.
-__kernel void dice_sums_partial(__global const float* probs, __global const float* labels, __global float* partials,
-                                const int C, const int S, const int G) {
+                        const int C, const int S, const int G) {
     __local float a[WG], p[WG], g[WG];
     const int bc = get_group_id(0) / G, slice = get_group_id(0) % G, t = get_local_id(0);
     const int b = bc / C, c = bc % C;
@@ -66,7 +45,7 @@ __kernel void dice_sums_partial(__global const float* probs, __global const floa
     }
     if (t == 0) {
         const int j = 3 * (bc * G + slice);
-        partials[j] = a[0]; partials[j + 1] = p[0]; partials[j + 2] = g[0];
+        sums[j] = a[0]; sums[j + 1] = p[0]; sums[j + 2] = g[0];
     }
 }
 

@@ -22,25 +22,11 @@ inline float group_total(__local float* part, const int t, const float s) {
     return r;
 }
 
-// y[b] = sum over a, c of x[a, b, c]. One work-group of WG items per b.
-__kernel void reduce_keep_middle(__global const float* x, __global float* y, const int A, const int B, const int C) {
-    __local float part[WG];
-    const int b = get_group_id(0);
-    const int t = get_local_id(0);
-    const int M = A * C;
-    float s = 0.0f;
-    for (int j = t; j < M; j += WG) {
-        const int a = j / C, c = j % C;
-        s += x[(a * B + b) * C + c];
-    }
-    const float total = group_total(part, t, s);
-    if (t == 0) y[b] = total;
-}
-
-// First stage of reduce_keep_middle: partials[b, g] = the sum over slice g of the A·C values of b, G slices
-// per b (one work-group each). reduce_keep_middle over partials viewed as (1, B, G) finishes.
-__kernel void reduce_keep_middle_partial(__global const float* x, __global float* partials, const int A, const int B,
-                                         const int C, const int G) {
+// y[b, g] = the sum over slice g of the A·C values of b, G slices per b, one work-group of WG items each:
+// with G = 1 that is y[b] = sum over a, c of x[a, b, c]; with G > 1 the same kernel over y viewed as (1, B, G)
+// and G = 1 finishes.
+__kernel void reduce_keep_middle(__global const float* x, __global float* y, const int A, const int B, const int C,
+                                 const int G) {
     __local float part[WG];
     const int b = get_group_id(0) / G, g = get_group_id(0) % G;
     const int t = get_local_id(0);
@@ -52,7 +38,7 @@ __kernel void reduce_keep_middle_partial(__global const float* x, __global float
         s += x[(a * B + b) * C + c];
     }
     const float total = group_total(part, t, s);
-    if (t == 0) partials[b * G + g] = total;
+    if (t == 0) y[b * G + g] = total;
 }
 
 // y[a, c] = sum over b of x[a, b, c]. One work-item per (a, c), sequential over b (short B, or the finishing

@@ -356,31 +356,10 @@ __kernel void dice_ce_softmax(__global const float* logits, __global const float
     ce[i] = log(sum) + m - logits[base + (long)t * S];
 }
 
-// Per (b, c): sums[3·bc] = Σ p·y, sums[3·bc+1] = Σ p, sums[3·bc+2] = Σ y. One work-group per (b, c).
+// Per (b, c) and slice g of S (G slices, one work-group each): sums[3·(bc·G + g) + {0, 1, 2}] = (Σ p·y, Σ p, Σ y) over
+// the slice. With G = 1 these are the (b, c) totals; with G > 1, reduce_middle over (B·C, G, 3) finishes.
 __kernel void dice_sums(__global const float* probs, __global const float* labels, __global float* sums,
-                        const int C, const int S) {
-    __local float a[WG], p[WG], g[WG];
-    const int bc = get_group_id(0), t = get_local_id(0);
-    const int b = bc / C, c = bc % C;
-    float sa = 0.0f, sp = 0.0f, sg = 0.0f;
-    for (int s = t; s < S; s += WG) {
-        const float pr = probs[(long)bc * S + s];
-        const float y = (int)labels[(long)b * S + s] == c ? 1.0f : 0.0f;
-        sa += pr * y; sp += pr; sg += y;
-    }
-    a[t] = sa; p[t] = sp; g[t] = sg;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int w = WG / 2; w > 0; w >>= 1) {
-        if (t < w) { a[t] += a[t + w]; p[t] += p[t + w]; g[t] += g[t + w]; }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (t == 0) { sums[3 * bc] = a[0]; sums[3 * bc + 1] = p[0]; sums[3 * bc + 2] = g[0]; }
-}
-
-// First stage of dice_sums for long volumes: G work-groups per (b, c), each over a slice of S; partials
-// (B·C, G, 3) hold the slice's (Σ p·y, Σ p, Σ y). reduce_middle over (B·C, G, 3) finishes into sums.
-__kernel void dice_sums_partial(__global const float* probs, __global const float* labels, __global float* partials,
-                                const int C, const int S, const int G) {
+                        const int C, const int S, const int G) {
     __local float a[WG], p[WG], g[WG];
     const int bc = get_group_id(0) / G, slice = get_group_id(0) % G, t = get_local_id(0);
     const int b = bc / C, c = bc % C;
@@ -399,7 +378,7 @@ __kernel void dice_sums_partial(__global const float* probs, __global const floa
     }
     if (t == 0) {
         const int j = 3 * (bc * G + slice);
-        partials[j] = a[0]; partials[j + 1] = p[0]; partials[j + 2] = g[0];
+        sums[j] = a[0]; sums[j + 1] = p[0]; sums[j + 2] = g[0];
     }
 }
 
@@ -910,25 +889,11 @@ inline float group_total(__local float* part, const int t, const float s) {
     return r;
 }
 
-// y[b] = sum over a, c of x[a, b, c]. One work-group of WG items per b.
-__kernel void reduce_keep_middle(__global const float* x, __global float* y, const int A, const int B, const int C) {
-    __local float part[WG];
-    const int b = get_group_id(0);
-    const int t = get_local_id(0);
-    const int M = A * C;
-    float s = 0.0f;
-    for (int j = t; j < M; j += WG) {
-        const int a = j / C, c = j % C;
-        s += x[(a * B + b) * C + c];
-    }
-    const float total = group_total(part, t, s);
-    if (t == 0) y[b] = total;
-}
-
-// First stage of reduce_keep_middle: partials[b, g] = the sum over slice g of the A·C values of b, G slices
-// per b (one work-group each). reduce_keep_middle over partials viewed as (1, B, G) finishes.
-__kernel void reduce_keep_middle_partial(__global const float* x, __global float* partials, const int A, const int B,
-                                         const int C, const int G) {
+// y[b, g] = the sum over slice g of the A·C values of b, G slices per b, one work-group of WG items each:
+// with G = 1 that is y[b] = sum over a, c of x[a, b, c]; with G > 1 the same kernel over y viewed as (1, B, G)
+// and G = 1 finishes.
+__kernel void reduce_keep_middle(__global const float* x, __global float* y, const int A, const int B, const int C,
+                                 const int G) {
     __local float part[WG];
     const int b = get_group_id(0) / G, g = get_group_id(0) % G;
     const int t = get_local_id(0);
@@ -940,7 +905,7 @@ __kernel void reduce_keep_middle_partial(__global const float* x, __global float
         s += x[(a * B + b) * C + c];
     }
     const float total = group_total(part, t, s);
-    if (t == 0) partials[b * G + g] = total;
+    if (t == 0) y[b * G + g] = total;
 }
 
 // y[a, c] = sum over b of x[a, b, c]. One work-item per (a, c), sequential over b (short B, or the finishing

@@ -39,17 +39,15 @@ extension OpenCLBackend {
         switch keep {
         case .middle:
             let G = ReductionSplit.groupSlices(outputs: B, length: A * C, groupSize: reductionGroupSize)
-            var source = x, sizes = (A, B, C)
-            if G > 1 {
-                source = try allocate(Shape(B, G), name: "reduction partials")
-                try launch(.reduce_keep_middle_partial, global: B * G * reductionGroupSize, local: reductionGroupSize,
-                           cost: KernelCost(flops: Double(x.count), bytes: 4 * Double(x.count + B * G)),
-                           [.buffer(x), .buffer(source), .int(A), .int(B), .int(C), .int(G)])
-                sizes = (1, B, G)
+            let partials = G > 1 ? try allocate(Shape(B, G), name: "reduction partials") : y
+            try launch(.reduce_keep_middle, global: B * G * reductionGroupSize, local: reductionGroupSize,
+                       cost: KernelCost(flops: Double(x.count), bytes: 4 * Double(x.count + B * G)),
+                       [.buffer(x), .buffer(partials), .int(A), .int(B), .int(C), .int(G)])
+            if G > 1 {   // the finishing pass: each b's G partials
+                try launch(.reduce_keep_middle, global: B * reductionGroupSize, local: reductionGroupSize,
+                           cost: KernelCost(flops: Double(B * G), bytes: 4 * Double(B * G + B)),
+                           [.buffer(partials), .buffer(y), .int(1), .int(B), .int(G), .int(1)])
             }
-            try launch(.reduce_keep_middle, global: B * reductionGroupSize, local: reductionGroupSize,
-                       cost: KernelCost(flops: Double(sizes.0 * B * sizes.2), bytes: 4 * Double(sizes.0 * B * sizes.2 + B)),
-                       [.buffer(source), .buffer(y), .int(sizes.0), .int(sizes.1), .int(sizes.2)])
         case .outer:
             let P = ReductionSplit.columnSlices(outputs: A * C, length: B)
             var source = x, sizes = (A, B, C)

@@ -1,7 +1,7 @@
 /// Every OpenCL kernel SwinLiver launches, with the program (kernels/<program>.cl) that defines it.
 enum KernelName: String, CaseIterable {
     case fill, unary_forward, unary_backward, binary_forward, axpy, broadcast_add, dropout_mask
-    case reduce_keep_middle, reduce_keep_middle_partial, reduce_middle, reduce_middle_partial
+    case reduce_keep_middle, reduce_middle, reduce_middle_partial
     case softmax_forward, softmax_backward
     case norm_stats, norm_apply, norm_backward_sums, norm_backward_input, norm_column_param_grads
     case norm_stats_partial, norm_stats_finish, norm_backward_sums_partial, norm_backward_sums_finish
@@ -12,7 +12,7 @@ enum KernelName: String, CaseIterable {
     case permute, copy_block
     case adamw_step, finite_gate
     case box_copy, box_accumulate, box_normalize
-    case dice_ce_softmax, dice_sums, dice_sums_partial, dice_ce_finalize, dice_ce_backward
+    case dice_ce_softmax, dice_sums, dice_ce_finalize, dice_ce_backward
     case cross_entropy_rows, cross_entropy_rows_backward, row_l2_normalize, row_l2_normalize_backward
     case window_partition, window_merge, window_attention_softmax, index_gather_sum, patch_merge, patch_merge_backward
     case window_attention_forward, window_attention_row_dot, window_attention_backward_q, window_attention_backward_kv
@@ -23,7 +23,7 @@ enum KernelName: String, CaseIterable {
         switch self {
         case .fill, .unary_forward, .unary_backward, .binary_forward, .axpy, .broadcast_add, .dropout_mask:
             "elementwise"
-        case .reduce_keep_middle, .reduce_keep_middle_partial, .reduce_middle, .reduce_middle_partial: "reduce"
+        case .reduce_keep_middle, .reduce_middle, .reduce_middle_partial: "reduce"
         case .softmax_forward, .softmax_backward: "softmax"
         case .norm_stats, .norm_apply, .norm_backward_sums, .norm_backward_input, .norm_column_param_grads,
              .norm_stats_partial, .norm_stats_finish, .norm_backward_sums_partial, .norm_backward_sums_finish,
@@ -35,7 +35,7 @@ enum KernelName: String, CaseIterable {
         case .permute, .copy_block: "layout"
         case .adamw_step, .finite_gate: "optim"
         case .box_copy, .box_accumulate, .box_normalize: "box"
-        case .dice_ce_softmax, .dice_sums, .dice_sums_partial, .dice_ce_finalize, .dice_ce_backward, .cross_entropy_rows,
+        case .dice_ce_softmax, .dice_sums, .dice_ce_finalize, .dice_ce_backward, .cross_entropy_rows,
              .cross_entropy_rows_backward, .row_l2_normalize, .row_l2_normalize_backward: "loss"
         case .window_partition, .window_merge, .window_attention_softmax, .index_gather_sum, .patch_merge,
              .patch_merge_backward: "swin"

@@ -7,16 +7,12 @@ extension OpenCLBackend {
         try launch(.dice_ce_softmax, global: B * S,
                    [.buffer(logits), .buffer(labels), .buffer(probs), .buffer(ce), .int(B), .int(C), .int(S)])
         let G = ReductionSplit.groupSlices(outputs: B * C, length: S, groupSize: reductionGroupSize)
+        let partials = G > 1 ? try allocate(Shape(B * C, G, 3), name: "Dice partial sums") : sums
+        try launch(.dice_sums, global: B * C * G * reductionGroupSize, local: reductionGroupSize,
+                   cost: KernelCost(flops: 3 * Double(B * C * S), bytes: 4 * Double(B * C * S + B * S)),
+                   [.buffer(probs), .buffer(labels), .buffer(partials), .int(C), .int(S), .int(G)])
         if G > 1 {
-            let partials = try allocate(Shape(B * C, G, 3), name: "Dice partial sums")
-            try launch(.dice_sums_partial, global: B * C * G * reductionGroupSize, local: reductionGroupSize,
-                       cost: KernelCost(flops: 3 * Double(B * C * S), bytes: 4 * Double(B * C * S + B * S)),
-                       [.buffer(probs), .buffer(labels), .buffer(partials), .int(C), .int(S), .int(G)])
             try launch(.reduce_middle, global: B * C * 3, [.buffer(partials), .buffer(sums), .int(B * C), .int(G), .int(3)])
-        } else {
-            try launch(.dice_sums, global: B * C * reductionGroupSize, local: reductionGroupSize,
-                       cost: KernelCost(flops: 3 * Double(B * C * S), bytes: 4 * Double(B * C * S + B * S)),
-                       [.buffer(probs), .buffer(labels), .buffer(sums), .int(C), .int(S)])
         }
         let ceSum = try allocate(Shape(1), name: "cross-entropy sum")
         try reduceSum(x: ce, dims: Dims3(1, 1, B * S), keep: .middle, y: ceSum)
