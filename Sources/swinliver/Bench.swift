@@ -8,7 +8,7 @@ import Train
 import Volumes
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print a table.", subcommands: [BenchOps.self, BenchTrain.self, BenchSlidingWindow.self, BenchMetrics.self, BenchLoader.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print a table.", subcommands: [BenchOps.self, BenchTrain.self, BenchSlidingWindow.self, BenchClassify.self, BenchMetrics.self, BenchLoader.self])
 }
 
 /// GEMM and Conv3d throughput on every requested backend, side by side.
@@ -316,6 +316,60 @@ struct BenchSlidingWindow: ParsableCommand {
             print(String(format: "| %@ | %d | %d | %@ | %.2f | %d | %.0f | %.2f GiB |", backend.deviceName, featureSize, roi,
                          size.map(String.init).joined(separator: "×"), overlap, r.windows, r.ms,
                          Double(backend.memory.peakBytes) / 1_073_741_824))
+        }
+    }
+}
+
+/// Inception-v3 (the paper's MLP head) training steps on random images: forward, cross-entropy with label smoothing,
+/// backward, AdamW over a parameter arena; images per second. Peer: bench/torchvision_inception_step.py.
+struct BenchClassify: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "classify", abstract: "Inception-v3 train-step benchmark.")
+    @Option(help: "Image edge in pixels (299 is the paper's; at least 75).") var size = 299
+    @Option var batch = 16
+    @Option(help: "Timed steps after one warm-up step.") var steps = 3
+    @Option(help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else the fastest)") var device: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        try check("--size", size, in: 75...1024)
+        try check("--batch", batch, in: 1...512)
+        try check("--steps", steps, in: 1...10_000)
+    }
+
+    func run() throws {
+        let backend = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment).makeBackend()
+        let model = try InceptionV3(classes: 3, auxLogits: false, head: .mlp(dropout: 0.5), backend: backend, seed: 0)
+        model.training = true
+        let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-4), backend: backend)
+        try optimizer.use(try ParameterArena(model.namedParameters(), backend: backend))
+        var rng = Initializer(seed: 5)
+        let x = try backend.upload(rng.uniform(batch * 3 * size * size, bound: 1), shape: Shape(batch, 3, size, size), name: "images")
+        let classes = (0..<batch).map { $0 % 3 }
+        func step(_ k: Int) throws -> Float {
+            let tape = Tape(backend: backend)
+            let logits = try model.forward(tape.input(x), tape: tape, seed: UInt64(k)).logits
+            let loss = try tape.crossEntropy(logits, classes: classes, smoothing: 0.1)
+            try optimizer.zeroGradients()
+            try tape.backward(loss)
+            try optimizer.update(model.namedParameters())
+            return try backend.download(loss.value)[0]
+        }
+        _ = try step(0)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var loss: Float = 0
+        for k in 1...steps { loss = try step(k) }
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(steps)
+        if json {
+            print(JSONValue.object([
+                ("device", .string(backend.deviceName)), ("size", .integer(size)), ("batch", .integer(batch)),
+                ("steps", .integer(steps)), ("ms_per_step", .number(ms)), ("images_per_second", .number(Double(batch) / ms * 1000)),
+                ("peak_device_bytes", .integer(backend.memory.peakBytes)), ("last_loss", .number(Double(loss))),
+            ]).text())
+        } else {
+            print("| device | image | batch | ms/step (mean of \(steps)) | images/s | peak device memory |\n|---|---|---|---|---|---|")
+            print(String(format: "| %@ | %d² | %d | %.0f | %.1f | %.2f GiB |", backend.deviceName, size, batch, ms,
+                         Double(batch) / ms * 1000, Double(backend.memory.peakBytes) / 1_073_741_824))
+            print(String(format: "last loss %.4f", loss))
         }
     }
 }

@@ -45,6 +45,9 @@ final class GPUCheckTests: XCTestCase {
         let window = try XCTUnwrap((report["sliding_window"] as? [[String: Any]])?.first)
         XCTAssertEqual(window["windows"] as? Int, 4, "96×96×64 at roi 64, overlap 0.5: 2 × 2 × 1 windows")
         XCTAssertGreaterThan(window["ms"] as? Double ?? 0, 0)
+        let inception = try XCTUnwrap((report["classify"] as? [[String: Any]])?.first)
+        XCTAssertEqual(inception["batch"] as? Int, 4)
+        XCTAssertGreaterThan(inception["images_per_second"] as? Double ?? 0, 0)
         XCTAssertTrue(table.contains("not run: "), table)
         XCTAssertFalse((report["not_run"] as? [String] ?? []).isEmpty)
     }
