@@ -47,6 +47,6 @@ def infer(dims):
 infer(list(roi))  # warm-up
 ms = infer(size)
 peak = torch.cuda.max_memory_allocated() if dev.type == "cuda" else None
-row = {"implementation": f"MONAI {torch.__version__}", "device": a.device, "feature_size": a.feature_size, "roi": a.roi,
+row = {"implementation": f"MONAI {__import__('monai').__version__} (torch {torch.__version__})", "device": a.device, "feature_size": a.feature_size, "roi": a.roi,
        "shape": size, "overlap": a.overlap, "sw_batch": a.sw_batch, "ms": ms, "peak_device_bytes": peak}
 print(json.dumps(row) if a.json else f"| MONAI {torch.__version__} {a.device} | {a.feature_size} | {a.roi} | {a.shape} | {ms:.0f} |")

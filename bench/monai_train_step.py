@@ -54,7 +54,7 @@ ms = statistics.median(times)
 if a.json:
     import json
     peak = torch.cuda.max_memory_allocated() if dev.type == "cuda" else None
-    print(json.dumps({"implementation": f"MONAI {torch.__version__}", "device": a.device, "feature_size": a.feature_size,
+    print(json.dumps({"implementation": f"MONAI {__import__('monai').__version__} (torch {torch.__version__})", "device": a.device, "feature_size": a.feature_size,
                       "roi": a.roi, "batch": a.batch, "steps": a.steps, "ms_per_step": ms, "peak_device_bytes": peak}))
     raise SystemExit(0)
 print(f"| MONAI {torch.__version__} {a.device} ({a.threads} threads) | {a.feature_size} | {a.roi} | {a.batch} | {ms:.0f} | {a.batch / ms * 1000:.3f} |")
