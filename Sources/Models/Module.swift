@@ -27,8 +27,10 @@ public final class Parameter {
         return v
     }
 
-    /// The gradient from the last `tape.backward`, if this parameter took part.
-    public var grad: Tensor? { boundVariable?.grad }
+    /// The gradient from the last `tape.backward`, if this parameter took part. In a parameter arena the gradient
+    /// slot outlives the tape, so there it counts only while the tape it was bound to is alive: a parameter left out
+    /// of the current step has no gradient (and AdamW skips it, as PyTorch does), not the zeroed slot of an old one.
+    public var grad: Tensor? { gradientSlot != nil && boundTape == nil ? nil : boundVariable?.grad }
 
     /// Replaces the value (a loaded checkpoint, an optimiser step); drops the tape binding.
     public func assign(_ t: Tensor) throws {

@@ -1,3 +1,4 @@
+import Autograd
 import Foundation
 import Kernels
 import Models
@@ -71,6 +72,34 @@ extension TrainingStepTests {
         XCTAssertThrowsError(try c.model.namedParameters()[0].1.assign(try b.zeros(c.model.namedParameters()[0].1.value.shape,
                                                                                      name: "w"))) { e in
             XCTAssertTrue("\(e)".contains("parameter arena"), "\(e)")
+        }
+    }
+}
+
+/// A parameter that sits out a step keeps its value in the arena (AdamW skips it, as PyTorch skips a parameter
+/// without a gradient), while the others move.
+final class ParameterArenaParticipationTests: XCTestCase {
+    func testParameterLeftOutOfAStepIsNotUpdated() throws {
+        for b in try TestBackends.all() {
+            let a = Parameter(try b.upload([0.5, -0.25, 1, 2], shape: Shape(2, 2), name: "a"))
+            let c = Parameter(try b.upload([1, 2], shape: Shape(2, 1), name: "c"))
+            let params = [("a", a), ("c", c)]
+            let optimizer = AdamW(hyper: AdamWHyper(lr: 0.1), backend: b)
+            try optimizer.use(try ParameterArena(params, backend: b))
+            func step(usingA: Bool) throws {
+                let tape = Tape(backend: b)
+                let x = tape.input(try b.upload([1, 3], shape: Shape(1, 2), name: "x"))
+                let h = usingA ? try tape.matmul(x, a.on(tape)) : x
+                let loss = try tape.sum(try tape.matmul(h, c.on(tape)))
+                try optimizer.zeroGradients()
+                try tape.backward(loss)
+                try optimizer.update(params)
+            }
+            try step(usingA: true)
+            let aAfterFirst = try b.download(a.value), cAfterFirst = try b.download(c.value)
+            try step(usingA: false)
+            XCTAssertEqual(try b.download(a.value), aAfterFirst, "a sat out the second step on \(b.deviceName)")
+            XCTAssertNotEqual(try b.download(c.value), cAfterFirst, "c took part and moved on \(b.deviceName)")
         }
     }
 }
