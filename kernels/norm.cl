@@ -96,34 +96,13 @@ __kernel void norm_apply(__global const float* x, __global const float* mean, __
     y[i] = v;
 }
 
-// Per b: s1[b] = sum(dy * g), s2[b] = sum(dy * g * xhat), g = gamma[k] (1 when mode is none).
+// Per b and slice g of its values (G slices, one work-group each): s1[b, g] = Σ dy·g, s2[b, g] = Σ dy·g·x̂, with
+// g = gamma[k] (1 when mode is none). With G = 1 these are the totals s1[b], s2[b]; with G > 1,
+// norm_backward_sums_finish adds the slices.
 __kernel void norm_backward_sums(__global const float* x, __global const float* mean, __global const float* rstd,
                                  __global const float* gamma, __global const float* dy,
                                  __global float* s1, __global float* s2,
-                                 const int A, const int B, const int C, const int mode, const int groups) {
-    __local float part[WG];
-    const int b = get_group_id(0), t = get_local_id(0);
-    const int M = A * C;
-    const float mu = mean[b], r = rstd[b];
-    float p = 0.0f, q = 0.0f;
-    for (int j = t; j < M; j += WG) {
-        const int c = j % C;
-        const int i = ((j / C) * B + b) * C + c;
-        const float g = mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)];
-        const float d = dy[i] * g;
-        p += d;
-        q += d * (x[i] - mu) * r;
-    }
-    p = group_sum(part, t, p);
-    q = group_sum(part, t, q);
-    if (t == 0) { s1[b] = p; s2[b] = q; }
-}
-
-// First stage of norm_backward_sums: partials[b, g] = (Σ dy·g, Σ dy·g·x̂) over slice g of b's values.
-__kernel void norm_backward_sums_partial(__global const float* x, __global const float* mean, __global const float* rstd,
-                                         __global const float* gamma, __global const float* dy, __global float2* partials,
-                                         const int A, const int B, const int C, const int mode, const int groups,
-                                         const int G) {
+                                 const int A, const int B, const int C, const int mode, const int groups, const int G) {
     __local float part[WG];
     const int b = get_group_id(0) / G, g = get_group_id(0) % G, t = get_local_id(0);
     const int M = A * C, end = slice_start(M, G, g + 1);
@@ -138,17 +117,17 @@ __kernel void norm_backward_sums_partial(__global const float* x, __global const
     }
     p = group_sum(part, t, p);
     q = group_sum(part, t, q);
-    if (t == 0) partials[b * G + g] = (float2)(p, q);
+    if (t == 0) { s1[b * G + g] = p; s2[b * G + g] = q; }
 }
 
-// s1[b] = Σ_g partials[b, g].x, s2[b] = Σ_g partials[b, g].y. One work-item per b.
-__kernel void norm_backward_sums_finish(__global const float2* partials, __global float* s1, __global float* s2,
-                                        const int B, const int G) {
+// s1[b] = Σ_g p1[b, g], s2[b] = Σ_g p2[b, g]. One work-item per b.
+__kernel void norm_backward_sums_finish(__global const float* p1, __global const float* p2, __global float* s1,
+                                        __global float* s2, const int B, const int G) {
     const int b = get_global_id(0);
     if (b >= B) return;
-    float2 s = (float2)(0.0f, 0.0f);
-    for (int g = 0; g < G; ++g) s += partials[b * G + g];
-    s1[b] = s.x; s2[b] = s.y;
+    float u = 0.0f, v = 0.0f;
+    for (int g = 0; g < G; ++g) { u += p1[b * G + g]; v += p2[b * G + g]; }
+    s1[b] = u; s2[b] = v;
 }
 
 // dx = rstd * (dy*g - (s1 + xhat*s2)/M); with constant statistics (BatchNorm eval) dx = rstd * dy*g.
@@ -168,11 +147,12 @@ __kernel void norm_backward_input(__global const float* x, __global const float*
     dx[i] = rstd[b] * (d - (s1[b] + xhat * s2[b]) * invM);
 }
 
-// First stage of the LayerNorm parameter gradients over P slices of the B rows: gpart[p, c] = Σ dy·x̂ and
-// bpart[p, c] = Σ dy over slice p. One work-item per (p, c); reduce_middle over (1, P, C) finishes each.
-__kernel void norm_column_param_partial(__global const float* x, __global const float* mean, __global const float* rstd,
-                                        __global const float* dy, __global float* gpart, __global float* bpart,
-                                        const int B, const int C, const int P) {
+// LayerNorm parameter gradients (A == 1) over P slices of the B rows: dgamma[p, c] = Σ dy·x̂ and dbeta[p, c] = Σ dy
+// over slice p. One work-item per (p, c). With P = 1 these are the gradients; with P > 1, reduce_middle over
+// (1, P, C) finishes each.
+__kernel void norm_column_param_grads(__global const float* x, __global const float* mean, __global const float* rstd,
+                                      __global const float* dy, __global float* dgamma, __global float* dbeta,
+                                      const int B, const int C, const int P) {
     const int i = get_global_id(0);
     if (i >= P * C) return;
     const int p = i / C, c = i % C;
@@ -183,22 +163,6 @@ __kernel void norm_column_param_partial(__global const float* x, __global const 
         g += dy[k] * (x[k] - mean[b]) * rstd[b];
         h += dy[k];
     }
-    gpart[i] = g;
-    bpart[i] = h;
-}
-
-// LayerNorm parameter gradients (A == 1): dgamma[c] = sum_b dy*xhat, dbeta[c] = sum_b dy. One item per c.
-__kernel void norm_column_param_grads(__global const float* x, __global const float* mean, __global const float* rstd,
-                                      __global const float* dy, __global float* dgamma, __global float* dbeta,
-                                      const int B, const int C) {
-    const int c = get_global_id(0);
-    if (c >= C) return;
-    float g = 0.0f, h = 0.0f;
-    for (int b = 0; b < B; ++b) {
-        const int i = b * C + c;
-        g += dy[i] * (x[i] - mean[b]) * rstd[b];
-        h += dy[i];
-    }
-    dgamma[c] = g;
-    dbeta[c] = h;
+    dgamma[i] = g;
+    dbeta[i] = h;
 }

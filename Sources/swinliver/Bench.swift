@@ -268,13 +268,7 @@ struct BenchSlidingWindow: ParsableCommand {
     @Option(help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else the fastest)") var device: String?
     @Flag(help: "Print one JSON object.") var json = false
 
-    func grid() throws -> [Int] {
-        let s = try integerList(shape, "--shape")
-        guard s.count == 3, s.allSatisfy((1...1024).contains) else {
-            throw ValidationError("--shape \(shape): needs three sizes, each between 1 and 1024")
-        }
-        return s
-    }
+    func grid() throws -> [Int] { try gridSize(shape, "--shape") }
 
     func validate() throws {
         _ = try grid()
@@ -380,13 +374,7 @@ struct BenchMetrics: ParsableCommand {
     @Option(help: "Grid, e.g. 512,512,200.") var shape = "512,512,200"
 
     /// `--shape`: three sizes, each 1…1024.
-    func grid() throws -> [Int] {
-        let s = try integerList(shape, "--shape")
-        guard s.count == 3, s.allSatisfy((1...1024).contains) else {
-            throw ValidationError("--shape \(shape): needs three sizes, each between 1 and 1024")
-        }
-        return s
-    }
+    func grid() throws -> [Int] { try gridSize(shape, "--shape") }
 
     func validate() throws { _ = try grid() }
 

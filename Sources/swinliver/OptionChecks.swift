@@ -90,6 +90,15 @@ func integerList(_ text: String, _ name: String) throws -> [Int] {
     }
 }
 
+/// "512,512,200" → a volume grid (D, H, W): three sizes, each 1…1024.
+func gridSize(_ text: String, _ name: String) throws -> [Int] {
+    let s = try integerList(text, name)
+    guard s.count == 3, s.allSatisfy((1...1024).contains) else {
+        throw ValidationError("\(name) \(text): needs three sizes, each between 1 and 1024")
+    }
+    return s
+}
+
 /// "1.5,2" → [1.5, 2]; every entry must be a finite number.
 func numberList(_ text: String, _ name: String) throws -> [Double] {
     try listEntries(text, name).map { s in

@@ -204,3 +204,14 @@ let opCases: [OpCase] = [
         return try t.windowAttention(v[0], padBias: v[1], table: v[2], constants: k, heads: 3)
     },
 ]
+
+/// The forward output and every input gradient of one op case run on two backends (or two builds) agree within
+/// `rel` (assertClose's measure).
+func assertSameResults(_ got: (output: [Float], shape: Shape, grads: [[Float]]),
+                       _ expected: (output: [Float], shape: Shape, grads: [[Float]]), rel: Float, _ name: String,
+                       file: StaticString = #filePath, line: UInt = #line) {
+    assertClose(got.output, expected.output, rel: rel, "\(name): forward", file: file, line: line)
+    for k in 0..<expected.grads.count {
+        assertClose(got.grads[k], expected.grads[k], rel: rel, "\(name): gradient of input \(k)", file: file, line: line)
+    }
+}

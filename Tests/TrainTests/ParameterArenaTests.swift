@@ -16,10 +16,8 @@ extension TrainingStepTests {
             let y = try b.upload(data.labels, shape: Shape([1, 1] + size), name: "y")
             var runs: [(losses: [[Float]], weights: [[Float]], moments: [[Float]])] = []
             for arena in [false, true] {
-                let model = try SwinUNETR(tinyConfig(), backend: b, seed: 2)
-                let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-3), backend: b)
-                if arena { try optimizer.use(try ParameterArena(model.namedParameters(), backend: b)) }
-                let step = SegmentationStep(model: model, optimizer: optimizer, backend: b)
+                let step = try tinyStep(b, arena: arena)
+                let (model, optimizer) = (step.model, step.optimizer)
                 let losses = try (0..<3).map { _ in try step.train(x: x, y: y) { true } }
                 let keys = model.namedParameters().map(\.0)
                 runs.append((losses, try model.namedParameters().map { try b.download($0.1.value) },
@@ -33,10 +31,7 @@ extension TrainingStepTests {
 
     func testArenaStepIsOneOptimizerLaunch() throws {
         let b = try TestBackends.openCL(profiling: true), size = [64, 32, 32], data = blobs(count: 1, size: size, seed: 9)
-        let model = try SwinUNETR(tinyConfig(), backend: b, seed: 2)
-        let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-3), backend: b)
-        try optimizer.use(try ParameterArena(model.namedParameters(), backend: b))
-        let step = SegmentationStep(model: model, optimizer: optimizer, backend: b)
+        let step = try tinyStep(b, arena: true)
         let x = try b.upload(data.images, shape: Shape([1, 1] + size), name: "x")
         let y = try b.upload(data.labels, shape: Shape([1, 1] + size), name: "y")
         for _ in 0..<2 { _ = try step(x: x, y: y) }
@@ -52,11 +47,7 @@ extension TrainingStepTests {
         let b = CPUBackend(), size = [64, 32, 32], data = blobs(count: 1, size: size, seed: 10)
         let x = try b.upload(data.images, shape: Shape([1, 1] + size), name: "x")
         let y = try b.upload(data.labels, shape: Shape([1, 1] + size), name: "y")
-        func fresh() throws -> SegmentationStep {
-            SegmentationStep(model: try SwinUNETR(tinyConfig(), backend: b, seed: 2),
-                             optimizer: AdamW(hyper: AdamWHyper(lr: 1e-3), backend: b), backend: b)
-        }
-        let a = try fresh()
+        let a = try tinyStep(b)
         try a.optimizer.use(try ParameterArena(a.model.namedParameters(), backend: b))
         _ = try a.train(x: x, y: y) { true }
         var position = RunPosition()
@@ -65,7 +56,7 @@ extension TrainingStepTests {
         defer { try? FileManager.default.removeItem(at: url) }
         try TrainingCheckpoint.write(model: a.model, optimizer: a.optimizer, position: position, options: "{}", to: url, backend: b)
         let next = try a.train(x: x, y: y) { true }
-        let c = try fresh()
+        let c = try tinyStep(b)
         _ = try TrainingCheckpoint.read(url, model: c.model, optimizer: c.optimizer, backend: b)
         try c.optimizer.use(try ParameterArena(c.model.namedParameters(), backend: b))
         XCTAssertEqual(try c.train(x: x, y: y) { true }, next, "a run restored into an arena continues exactly")

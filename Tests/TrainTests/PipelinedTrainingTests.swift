@@ -11,16 +11,10 @@ extension TrainingStepTests {
     func testPipelinedStepsEqualSynchronousSteps() throws {
         let size = [64, 32, 32], data = blobs(count: 1, size: size, seed: 11), shape = Shape([1, 1] + size)
         for b in try TestBackends.all() {
-            func fresh() throws -> SegmentationStep {
-                let model = try SwinUNETR(tinyConfig(), backend: b, seed: 2)
-                let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-3), backend: b)
-                try optimizer.use(try ParameterArena(model.namedParameters(), backend: b))
-                return SegmentationStep(model: model, optimizer: optimizer, backend: b)
-            }
-            let sync = try fresh()
+            let sync = try tinyStep(b, arena: true)
             let x = try b.upload(data.images, shape: shape, name: "x"), y = try b.upload(data.labels, shape: shape, name: "y")
             let expected = try (0..<3).map { _ in try sync.train(x: x, y: y) { true } }
-            let piped = try PipelinedTraining(step: try fresh(), imageShape: shape, labelShape: shape)
+            let piped = try PipelinedTraining(step: try tinyStep(b, arena: true), imageShape: shape, labelShape: shape)
             var got: [(index: Int, values: [Float])] = []
             for _ in 0..<3 { if let r = try piped(images: data.images, labels: data.labels, inputFinite: { true }) { got.append(r) } }
             got.append(try XCTUnwrap(try piped.finish()))
@@ -37,11 +31,8 @@ extension TrainingStepTests {
         var bad = data.images
         bad[100] = .nan
         for b in try TestBackends.all() {
-            let model = try SwinUNETR(tinyConfig(), backend: b, seed: 2)
-            let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-3), backend: b)
-            try optimizer.use(try ParameterArena(model.namedParameters(), backend: b))
-            let piped = try PipelinedTraining(step: SegmentationStep(model: model, optimizer: optimizer, backend: b),
-                                              imageShape: shape, labelShape: shape)
+            let piped = try PipelinedTraining(step: try tinyStep(b, arena: true), imageShape: shape, labelShape: shape)
+            let model = piped.step.model
             XCTAssertNil(try piped(images: data.images, labels: data.labels) { true })
             let afterFirst = try b.download(model.namedParameters()[0].1.value)
             XCTAssertEqual(try piped(images: bad, labels: data.labels) { false }?.index, 0)
@@ -55,11 +46,8 @@ extension TrainingStepTests {
 
     func testPipelinedStepBlocksOnceAndAllocatesNothing() throws {
         let b = try TestBackends.openCL(), size = [64, 32, 32], data = blobs(count: 1, size: size, seed: 13)
-        let model = try SwinUNETR(tinyConfig(), backend: b, seed: 2)
-        let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-3), backend: b)
-        try optimizer.use(try ParameterArena(model.namedParameters(), backend: b))
-        let piped = try PipelinedTraining(step: SegmentationStep(model: model, optimizer: optimizer, backend: b),
-                                          imageShape: Shape([1, 1] + size), labelShape: Shape([1, 1] + size))
+        let piped = try PipelinedTraining(step: try tinyStep(b, arena: true), imageShape: Shape([1, 1] + size),
+                                          labelShape: Shape([1, 1] + size))
         for _ in 0..<2 { _ = try piped(images: data.images, labels: data.labels) { true } }
         let before = b.counters
         for _ in 0..<3 { _ = try piped(images: data.images, labels: data.labels) { true } }

@@ -18,6 +18,14 @@ final class TrainingStepTests: XCTestCase {
         return c
     }
 
+    /// A fine-tuning step on the tiny model (seed 2) with AdamW at `lr`; its parameters in an arena when `arena`.
+    func tinyStep(_ b: Backend, lr: Float = 1e-3, arena: Bool = false) throws -> SegmentationStep {
+        let model = try SwinUNETR(tinyConfig(), backend: b, seed: 2)
+        let optimizer = AdamW(hyper: AdamWHyper(lr: lr), backend: b)
+        if arena { try optimizer.use(try ParameterArena(model.namedParameters(), backend: b)) }
+        return SegmentationStep(model: model, optimizer: optimizer, backend: b)
+    }
+
     /// A smooth blob volume (C = 1) with a brighter core, values in [0, 1].
     func blobs(count: Int, size: [Int], seed: UInt64) -> (images: [Float], labels: [Float]) {
         var rng = SplitMix64(seed: seed)
@@ -118,11 +126,7 @@ final class TrainingStepTests: XCTestCase {
         let b = CPUBackend(), size = [64, 32, 32], data = blobs(count: 1, size: size, seed: 7)
         let x = try b.upload(data.images, shape: Shape([1, 1] + size), name: "x")
         let y = try b.upload(data.labels, shape: Shape([1, 1] + size), name: "y")
-        func fresh() throws -> SegmentationStep {
-            SegmentationStep(model: try SwinUNETR(tinyConfig(), backend: b, seed: 2),
-                             optimizer: AdamW(hyper: AdamWHyper(lr: 1e-3), backend: b), backend: b)
-        }
-        let a = try fresh()
+        let a = try tinyStep(b)
         _ = try a.train(x: x, y: y) { true }
         var position = RunPosition()
         position.step = 1
@@ -130,7 +134,7 @@ final class TrainingStepTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: url) }
         try TrainingCheckpoint.write(model: a.model, optimizer: a.optimizer, position: position, options: "{\"k\":1}", to: url, backend: b)
         let next = try a.train(x: x, y: y) { true }
-        let c = try fresh()
+        let c = try tinyStep(b)
         let (p, o) = try TrainingCheckpoint.read(url, model: c.model, optimizer: c.optimizer, backend: b)
         XCTAssertEqual(p, position)
         XCTAssertEqual(o, "{\"k\":1}")

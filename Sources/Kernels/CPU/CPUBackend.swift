@@ -82,10 +82,7 @@ public final class CPUBackend: Backend {
             throw ShapeError(op: "upload", "\(name): \(values.count) values for shape \(shape)")
         }
         let t = try allocate(shape, name: name)
-        values.withUnsafeBufferPointer { src in
-            if let base = src.baseAddress { (t.storage as! CPUStorage).pointer.update(from: base, count: values.count) }
-        }
-        pool.countTransfer(upload: true)
+        try write(values, into: t)
         return t
     }
 

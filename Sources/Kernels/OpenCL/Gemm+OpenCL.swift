@@ -61,12 +61,14 @@ extension OpenCLBackend {
         let layout = CLBlastLayoutColMajor
         var queue: cl_command_queue? = handle.queue
         let scratch = g.batch == 1 ? try gemmScratch(g, ta, tb) : nil
-        let (m, n, k, b) = (Double(g.m), Double(g.n), Double(g.k), Double(g.batch))
-        account("gemm (CLBlast)", KernelCost(flops: 2 * m * n * k * b, bytes: 4 * b * (m * k + k * n + m * n * (g.beta == 0 ? 1 : 2))),
-                gemm: true)
         // CLBlast's event is its last kernel's; a marker before the call lets the profile span all of them.
         var marker: cl_event?
-        if profiler != nil { try check(clEnqueueMarkerWithWaitList(handle.queue, 0, nil, &marker), "clEnqueueMarkerWithWaitList") }
+        if profiler != nil {
+            let (m, n, k, b) = (Double(g.m), Double(g.n), Double(g.k), Double(g.batch))
+            account("gemm (CLBlast)", KernelCost(flops: 2 * m * n * k * b, bytes: 4 * b * (m * k + k * n + m * n * (g.beta == 0 ? 1 : 2))),
+                    gemm: true)
+            try check(clEnqueueMarkerWithWaitList(handle.queue, 0, nil, &marker), "clEnqueueMarkerWithWaitList")
+        }
         var spanRecorded = false
         defer { if !spanRecorded, let marker { clReleaseEvent(marker) } }
         var event: cl_event?

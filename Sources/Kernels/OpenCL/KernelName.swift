@@ -4,8 +4,7 @@ enum KernelName: String, CaseIterable {
     case reduce_keep_middle, reduce_middle, reduce_middle_partial
     case softmax_forward, softmax_backward
     case norm_stats, norm_apply, norm_backward_sums, norm_backward_input, norm_column_param_grads
-    case norm_stats_partial, norm_stats_finish, norm_backward_sums_partial, norm_backward_sums_finish
-    case norm_column_param_partial
+    case norm_stats_partial, norm_stats_finish, norm_backward_sums_finish
     case im2col, col2im, conv_forward_implicit
     case max_pool2d_forward, max_pool2d_backward, avg_pool2d_forward, avg_pool2d_backward
     case adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward
@@ -26,8 +25,7 @@ enum KernelName: String, CaseIterable {
         case .reduce_keep_middle, .reduce_middle, .reduce_middle_partial: "reduce"
         case .softmax_forward, .softmax_backward: "softmax"
         case .norm_stats, .norm_apply, .norm_backward_sums, .norm_backward_input, .norm_column_param_grads,
-             .norm_stats_partial, .norm_stats_finish, .norm_backward_sums_partial, .norm_backward_sums_finish,
-             .norm_column_param_partial:
+             .norm_stats_partial, .norm_stats_finish, .norm_backward_sums_finish:
             "norm"
         case .im2col, .col2im, .conv_forward_implicit: "conv"
         case .max_pool2d_forward, .max_pool2d_backward, .avg_pool2d_forward, .avg_pool2d_backward,

@@ -39,19 +39,16 @@ extension OpenCLBackend {
                                  dy: Tensor, dims: Dims3, s1: Tensor, s2: Tensor) throws {
         let mode = gamma == nil ? NormAffine.none : affine
         let G = slices(dims)
-        guard G > 1 else {
-            return try launch(.norm_backward_sums, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
-                              cost: KernelCost(flops: 5 * Double(dims.count), bytes: 8 * Double(dims.count)),
-                              [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy),
-                               .buffer(s1), .buffer(s2)] + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups)])
-        }
-        let partials = try allocate(Shape(dims.mid, G, 2), name: "normalisation backward partials")
-        try launch(.norm_backward_sums_partial, global: dims.mid * G * reductionGroupSize, local: reductionGroupSize,
+        let (p1, p2) = G > 1 ? (try allocate(Shape(dims.mid, G), name: "normalisation backward partials s1"),
+                                try allocate(Shape(dims.mid, G), name: "normalisation backward partials s2")) : (s1, s2)
+        try launch(.norm_backward_sums, global: dims.mid * G * reductionGroupSize, local: reductionGroupSize,
                    cost: KernelCost(flops: 5 * Double(dims.count), bytes: 8 * Double(dims.count)),
-                   [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy), .buffer(partials)]
-                   + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups), .int(G)])
-        try launch(.norm_backward_sums_finish, global: dims.mid,
-                   [.buffer(partials), .buffer(s1), .buffer(s2), .int(dims.mid), .int(G)])
+                   [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy), .buffer(p1),
+                    .buffer(p2)] + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups), .int(G)])
+        if G > 1 {
+            try launch(.norm_backward_sums_finish, global: dims.mid,
+                       [.buffer(p1), .buffer(p2), .buffer(s1), .buffer(s2), .int(dims.mid), .int(G)])
+        }
     }
 
     public func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
@@ -68,18 +65,13 @@ extension OpenCLBackend {
                                      dgamma: Tensor, dbeta: Tensor) throws {
         let (B, C) = (dims.mid, dims.inner)
         let P = ReductionSplit.columnSlices(outputs: C, length: B)
-        guard P > 1 else {
-            return try launch(.norm_column_param_grads, global: C,
-                              cost: KernelCost(flops: 5 * Double(B * C), bytes: 8 * Double(B * C)),
-                              [.buffer(x), .buffer(mean), .buffer(rstd), .buffer(dy), .buffer(dgamma), .buffer(dbeta),
-                               .int(B), .int(C)])
-        }
-        let gpart = try allocate(Shape(P, C), name: "LayerNorm dgamma partials")
-        let bpart = try allocate(Shape(P, C), name: "LayerNorm dbeta partials")
-        try launch(.norm_column_param_partial, global: P * C,
+        let (gpart, bpart) = P > 1 ? (try allocate(Shape(P, C), name: "LayerNorm dgamma partials"),
+                                      try allocate(Shape(P, C), name: "LayerNorm dbeta partials")) : (dgamma, dbeta)
+        try launch(.norm_column_param_grads, global: P * C,
                    cost: KernelCost(flops: 5 * Double(B * C), bytes: 8 * Double(B * C) + 8 * Double(P * C)),
                    [.buffer(x), .buffer(mean), .buffer(rstd), .buffer(dy), .buffer(gpart), .buffer(bpart),
                     .int(B), .int(C), .int(P)])
+        guard P > 1 else { return }
         for (part, out) in [(gpart, dgamma), (bpart, dbeta)] {
             try launch(.reduce_middle, global: C, [.buffer(part), .buffer(out), .int(1), .int(P), .int(C)])
         }

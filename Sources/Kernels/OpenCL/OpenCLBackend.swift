@@ -172,8 +172,10 @@ public final class OpenCLBackend: Backend {
     func launch(_ name: KernelName, defines: KernelDefines = .none, global: Int, local: Int? = nil, cost: KernelCost? = nil,
                 _ args: [Arg]) throws {
         guard global > 0 else { return }
-        let buffers = args.reduce(0) { n, a in if case .buffer = a { return n + 1 } else { return n } }
-        account(name.program, cost ?? KernelCost(flops: Double(global), bytes: 4 * Double(global * buffers)))
+        if profiler != nil {
+            let buffers = args.reduce(0) { n, a in if case .buffer = a { return n + 1 } else { return n } }
+            account(name.program, cost ?? KernelCost(flops: Double(global), bytes: 4 * Double(global * buffers)))
+        }
         let kernel = try programs.kernel(name, defines: specializeKernels ? defines : .none)
         for (i, arg) in args.enumerated() {
             let status: cl_int

@@ -23,7 +23,8 @@ public struct RooflineProfile: Sendable {
 }
 
 /// Per kernel family (the .cl program, or CLBlast's GEMM): launches, flops, bytes and the summed per-launch
-/// lower bound on the H100 profile, since the backend was made (`OpenCLBackend.roofline`).
+/// lower bound on the H100 profile, since the backend was made (`OpenCLBackend.roofline`; a backend made with
+/// profiling only, like the per-kernel times: it costs nothing on the hot path otherwise).
 public struct RooflineRow: Sendable {
     public var family: String
     public var launches = 0

@@ -15,8 +15,14 @@ extension Backend {
     /// A device-side copy.
     public func copy(_ x: Tensor, name: String? = nil) throws -> Tensor {
         let y = try allocate(x.shape, name: name ?? x.name)
-        try copyBlock(src: x, srcOffset: 0, srcStride: 0, dst: y, dstOffset: 0, dstStride: 0, rows: 1, length: x.count)
+        try copy(x, into: y)
         return y
+    }
+
+    /// dst = src on the device (one shape).
+    public func copy(_ src: Tensor, into dst: Tensor) throws {
+        try Check.same(src, dst, "copy")
+        try copyBlock(src: src, srcOffset: 0, srcStride: 0, dst: dst, dstOffset: 0, dstStride: 0, rows: 1, length: src.count)
     }
 
     /// y = f(x) for ReLU, LeakyReLU, GELU (erf), sigmoid, scale, rsqrt.

@@ -55,14 +55,12 @@ public struct BackendParity: Sendable {
             let model = try SwinUNETR(config, backend: b, seed: seed)
             let optimizer = AdamW(hyper: AdamWHyper(lr: learningRate), backend: b)
             try optimizer.use(try ParameterArena(model.namedParameters(), backend: b))
+            let step = SegmentationStep(model: model, optimizer: optimizer, backend: b)
             let x = try b.allocate(shape, name: "parity image")
             try b.write(image, into: x)
-            let tape = Tape(backend: b)
-            let logits = try model(tape.input(x), tape: tape)
-            let (loss, parts) = try tape.diceCELoss(logits, labels: try b.upload(labels, shape: labelShape, name: "parity labels"))
-            let out = [("logits", try b.beginDownload(logits.value)), ("loss", try b.beginDownload(parts))]
-            try optimizer.zeroGradients()
-            try tape.backward(loss)
+            let f = try step.forward(x: x, y: try b.upload(labels, shape: labelShape, name: "parity labels"))
+            let out = [("logits", try b.beginDownload(f.logits.value)), ("loss", try b.beginDownload(f.parts))]
+            try step.backward(f.tape, f.loss, update: false)
             let params = model.namedParameters()
             var grads: [(String, PendingDownload)] = []
             for (key, p) in params {
@@ -70,7 +68,7 @@ public struct BackendParity: Sendable {
                 grads.append(("grad." + key, try b.beginDownload(g)))
             }
             let gate = try b.full(Shape(1), value: 1, name: "parity gate")
-            try b.finiteGate(values: parts, gate: gate)
+            try b.finiteGate(values: f.parts, gate: gate)
             optimizer.gate = gate
             try optimizer.update(params)
             let after = try params.map { ("after_step." + $0.0, try b.beginDownload($0.1.value)) }

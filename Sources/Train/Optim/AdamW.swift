@@ -28,8 +28,8 @@ public final class AdamW {
         guard arena != nil else { moments = restored; return }
         for (key, (m, v)) in restored {
             guard let slot = moments[key] else { throw ShapeError(op: "AdamW restore", "\(key) is not in the parameter arena") }
-            try copy(m, into: slot.m)
-            try copy(v, into: slot.v)
+            try backend.copy(m, into: slot.m)
+            try backend.copy(v, into: slot.v)
         }
     }
 
@@ -42,8 +42,8 @@ public final class AdamW {
             let views = (try backend.view(of: m, offset: offset, shape: shape, name: "\(slot.key) exp_avg"),
                          try backend.view(of: v, offset: offset, shape: shape, name: "\(slot.key) exp_avg_sq"))
             if let old = moments[slot.key] {
-                try copy(old.m, into: views.0)
-                try copy(old.v, into: views.1)
+                try backend.copy(old.m, into: views.0)
+                try backend.copy(old.v, into: views.1)
             }
             moments[slot.key] = views
         }
@@ -77,11 +77,5 @@ public final class AdamW {
             moments[key] = state
             try backend.adamw(parameter: value, gradient: g, m: state.m, v: state.v, hyper: hyper, step: step, gate: gate)
         }
-    }
-
-    private func copy(_ src: Tensor, into dst: Tensor) throws {
-        try Check.same(src, dst, "AdamW moments")
-        try backend.copyBlock(src: src, srcOffset: 0, srcStride: src.count, dst: dst, dstOffset: 0, dstStride: dst.count,
-                              rows: 1, length: src.count)
     }
 }

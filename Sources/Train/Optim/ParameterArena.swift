@@ -39,8 +39,7 @@ public final class ParameterArena {
         var slots: [Slot] = []
         for ((key, p), range) in zip(parameters, ranges) {
             let value = try backend.view(of: values, offset: range.lowerBound, shape: p.value.shape, name: key)
-            try backend.copyBlock(src: p.value, srcOffset: 0, srcStride: range.count, dst: value, dstOffset: 0,
-                                  dstStride: range.count, rows: 1, length: range.count)
+            try backend.copy(p.value, into: value)
             let grad = try backend.view(of: gradients, offset: range.lowerBound, shape: p.value.shape, name: "\(key) grad")
             try p.bind(arenaValue: value, gradient: grad)
             slots.append(Slot(key: key, parameter: p, range: range))

@@ -34,15 +34,11 @@ public final class PipelinedTraining {
         let b = step.backend
         try b.write(x, into: images)
         try b.write(y, into: labels)
-        let tape = Tape(backend: b)
-        let logits = try step.model(tape.input(images), tape: tape)
-        let (loss, parts) = try tape.diceCELoss(logits, labels: labels, options: step.lossOptions)
-        try b.finiteGate(values: parts, gate: gate)
-        try step.optimizer.zeroGradients()
-        try tape.backward(loss)
-        try step.optimizer.update(step.model.namedParameters())
+        let f = try step.forward(x: images, y: labels)
+        try b.finiteGate(values: f.parts, gate: gate)
+        try step.backward(f.tape, f.loss)
         let previous = pending
-        pending = (enqueued, try b.beginDownload(parts), inputFinite)
+        pending = (enqueued, try b.beginDownload(f.parts), inputFinite)
         enqueued += 1
         return try previous.map(checked)
     }
@@ -60,8 +56,7 @@ public final class PipelinedTraining {
             // Reopen the gate (after the step already queued behind this one, which it kept from updating), so a
             // caller that lowers the learning rate and goes on trains again.
             try step.backend.fill(gate, value: 1)
-            throw NonFiniteLoss(values: ["loss": values[0], "dice": values[1], "ce": values[2]], inputFinite: p.inputFinite(),
-                                step: p.index)
+            throw NonFiniteLoss(parts: values, inputFinite: p.inputFinite(), step: p.index)
         }
         return (p.index, values)
     }
