@@ -37,10 +37,11 @@ __kernel void im2col(__global const float* x, const int x_off, __global float* c
     col[i] = v;
 }
 
-// dx + dx_off (C, D, H, W) += the columns of slab [d0, d0+nd) folded back (gather form, no atomics).
-// Launched over input depths [id0, id0 + nid), the only ones this slab touches.
+// dx + dx_off (C, D, H, W) gets the columns of slab [d0, d0+nd) folded back (gather form, no atomics): added into
+// the input depths below `fresh` (an earlier slab wrote them), written over the depths from `fresh` on. Launched
+// over input depths [id0, id0 + nid) (Ops/Convolution.swift, col2imLaunchDepths).
 __kernel void col2im(__global const float* col, __global float* dx, const int dx_off, GEOMETRY_ARGS,
-                     const int d0, const int nd, const int id0, const int nid) {
+                     const int d0, const int nd, const int id0, const int nid, const int fresh) {
     GEOMETRY;
     const int i = get_global_id(0);
     if (i >= C * nid * H * W) return;
@@ -67,7 +68,8 @@ __kernel void col2im(__global const float* col, __global float* dx, const int dx
             }
         }
     }
-    dx[dx_off + ((c * D + id) * H + ih) * W + iw] += s;
+    const int at = dx_off + ((c * D + id) * H + ih) * W + iw;
+    dx[at] = id < fresh ? dx[at] + s : s;
 }
 
 // Implicit-GEMM convolution forward (one sample): y + y_off (O, Do·Ho·Wo) = W (O, C·K) · im2col(x + x_off),

@@ -73,6 +73,15 @@ __kernel void binary_forward(__global const float* a, __global const float* b, _
     y[i] = op == BINARY_ADD ? u + v : (op == BINARY_SUB ? u - v : (op == BINARY_MUL ? u * v : u / v));
 }
 
+// y[i] = act(a[i] + b[i]), act = 0 none, 1 LeakyReLU(slope) as unary_forward computes it.
+__kernel void add_activated(__global const float* a, __global const float* b, __global float* y, const int n,
+                            const int act, const float slope) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float v = a[i] + b[i];
+    y[i] = act && !(v > 0.0f) ? v * slope : v;
+}
+
 // y[i] += alpha * x[i]  (gradient accumulation)
 __kernel void axpy(const float alpha, __global const float* x, __global float* y, const int n) {
     const int i = get_global_id(0);

@@ -17,6 +17,11 @@ inline int affine_index(const int mode, const int b, const int c, const int grou
     return mode == AFFINE_ROW ? b % groups : c;
 }
 
+// The activation fused after a non-affine normalisation (NormActivation): act = 0 none, 1 LeakyReLU(slope), as
+// elementwise.cl's unary kernels compute it; its derivative from the normalised value's sign.
+inline float activate(const float v, const int act, const float slope) { return act && !(v > 0.0f) ? v * slope : v; }
+inline float activation_grad(const float v, const int act, const float slope) { return act && !(v > 0.0f) ? slope : 1.0f; }
+
 inline float group_sum(__local float* part, const int t, float s) {
     part[t] = s;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -29,9 +34,12 @@ inline float group_sum(__local float* part, const int t, float s) {
     return r;
 }
 
-// mean[b], biased var[b], rstd[b] = 1/sqrt(var + eps). One work-group per b; two passes.
-__kernel void norm_stats(__global const float* x, __global float* mean, __global float* var, __global float* rstd,
-                         const int A, const int B, const int C, const float eps) {
+// mean[b], biased var[b], rstd[b] = 1/sqrt(var + eps), then y = act((x − mean)·rstd·gamma + beta) for group b:
+// statistics and apply in one launch. One work-group per b; three passes over its values.
+__kernel void norm_forward(__global const float* x, __global float* mean, __global float* var, __global float* rstd,
+                           __global const float* gamma, __global const float* beta, __global float* y,
+                           const int A, const int B, const int C, const float eps, const int mode, const int groups,
+                           const int act, const float slope) {
     __local float part[WG];
     const int b = get_group_id(0), t = get_local_id(0);
     const int M = A * C;
@@ -41,7 +49,14 @@ __kernel void norm_stats(__global const float* x, __global float* mean, __global
     float q = 0.0f;
     for (int j = t; j < M; j += WG) { const float d = x[((j / C) * B + b) * C + j % C] - mu; q += d * d; }
     const float v = group_sum(part, t, q) / (float)M;
-    if (t == 0) { mean[b] = mu; var[b] = v; rstd[b] = 1.0f / sqrt(v + eps); }
+    const float r = 1.0f / sqrt(v + eps);
+    if (t == 0) { mean[b] = mu; var[b] = v; rstd[b] = r; }
+    for (int j = t; j < M; j += WG) {
+        const int c = j % C, i = ((j / C) * B + b) * C + c;
+        float u = (x[i] - mu) * r;
+        if (mode != AFFINE_NONE) { const int k = affine_index(mode, b, c, groups); u = u * gamma[k] + beta[k]; }
+        y[i] = activate(u, act, slope);
+    }
 }
 
 // The long statistics are two-stage (Sources/Kernels/OpenCL/ReductionSplit.swift): G work-groups per b each
@@ -84,25 +99,27 @@ __kernel void norm_stats_finish(__global const float2* partials, __global float*
     mean[b] = mu; var[b] = v; rstd[b] = 1.0f / sqrt(v + eps);
 }
 
-// y = (x - mean[b]) * rstd[b] * gamma[k] + beta[k]; has_affine = 0 ignores gamma/beta.
+// y = act((x - mean[b]) * rstd[b] * gamma[k] + beta[k]); mode none ignores gamma/beta.
 __kernel void norm_apply(__global const float* x, __global const float* mean, __global const float* rstd,
                          __global const float* gamma, __global const float* beta, __global float* y,
-                         const int A, const int B, const int C, const int mode, const int groups) {
+                         const int A, const int B, const int C, const int mode, const int groups, const int act,
+                         const float slope) {
     const int i = get_global_id(0);
     if (i >= A * B * C) return;
     const int c = i % C, b = (i / C) % B;
     float v = (x[i] - mean[b]) * rstd[b];
     if (mode != AFFINE_NONE) { const int k = affine_index(mode, b, c, groups); v = v * gamma[k] + beta[k]; }
-    y[i] = v;
+    y[i] = activate(v, act, slope);
 }
 
 // Per b and slice g of its values (G slices, one work-group each): s1[b, g] = Σ dy·g, s2[b, g] = Σ dy·g·x̂, with
-// g = gamma[k] (1 when mode is none). With G = 1 these are the totals s1[b], s2[b]; with G > 1,
-// norm_backward_sums_finish adds the slices.
+// g = gamma[k] (1 when mode is none) and dy times act'(x̂). With G = 1 these are the totals s1[b], s2[b]; with
+// G > 1, norm_backward_sums_finish adds the slices.
 __kernel void norm_backward_sums(__global const float* x, __global const float* mean, __global const float* rstd,
                                  __global const float* gamma, __global const float* dy,
                                  __global float* s1, __global float* s2,
-                                 const int A, const int B, const int C, const int mode, const int groups, const int G) {
+                                 const int A, const int B, const int C, const int mode, const int groups, const int G,
+                                 const int act, const float slope) {
     __local float part[WG];
     const int b = get_group_id(0) / G, g = get_group_id(0) % G, t = get_local_id(0);
     const int M = A * C, end = slice_start(M, G, g + 1);
@@ -111,9 +128,11 @@ __kernel void norm_backward_sums(__global const float* x, __global const float* 
     for (int j = slice_start(M, G, g) + t; j < end; j += WG) {
         const int c = j % C;
         const int i = ((j / C) * B + b) * C + c;
-        const float d = dy[i] * (mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)]);
+        const float xhat = (x[i] - mu) * r;
+        const float d = dy[i] * activation_grad(xhat, act, slope)
+            * (mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)]);
         p += d;
-        q += d * (x[i] - mu) * r;
+        q += d * xhat;
     }
     p = group_sum(part, t, p);
     q = group_sum(part, t, q);
@@ -130,29 +149,30 @@ __kernel void norm_backward_sums_finish(__global const float* p1, __global const
     s1[b] = u; s2[b] = v;
 }
 
-// dx = rstd * (dy*g - (s1 + xhat*s2)/M); with constant statistics (BatchNorm eval) dx = rstd * dy*g.
+// dx = rstd * (dy*g - (s1 + xhat*s2)/M); with constant statistics (BatchNorm eval) dx = rstd * dy*g; dy times
+// act'(x̂).
 __kernel void norm_backward_input(__global const float* x, __global const float* mean, __global const float* rstd,
                                   __global const float* gamma, __global const float* dy,
                                   __global const float* s1, __global const float* s2, __global float* dx,
                                   const int A, const int B, const int C, const int mode, const int groups,
-                                  const int constant_stats) {
+                                  const int constant_stats, const int act, const float slope) {
     const int i = get_global_id(0);
     if (i >= A * B * C) return;
     const int c = i % C, b = (i / C) % B;
     const float g = mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)];
-    const float d = dy[i] * g;
-    if (constant_stats) { dx[i] = rstd[b] * d; return; }
     const float xhat = (x[i] - mean[b]) * rstd[b];
+    const float d = dy[i] * activation_grad(xhat, act, slope) * g;
+    if (constant_stats) { dx[i] = rstd[b] * d; return; }
     const float invM = 1.0f / (float)(A * C);
     dx[i] = rstd[b] * (d - (s1[b] + xhat * s2[b]) * invM);
 }
 
 // LayerNorm parameter gradients (A == 1) over P slices of the B rows: dgamma[p, c] = Σ dy·x̂ and dbeta[p, c] = Σ dy
-// over slice p. One work-item per (p, c). With P = 1 these are the gradients; with P > 1, reduce_middle over
-// (1, P, C) finishes each.
+// over slice p (+ beta times what is there). One work-item per (p, c). With P = 1 these are the gradients; with
+// P > 1, norm_column_param_finish adds the slices.
 __kernel void norm_column_param_grads(__global const float* x, __global const float* mean, __global const float* rstd,
                                       __global const float* dy, __global float* dgamma, __global float* dbeta,
-                                      const int B, const int C, const int P) {
+                                      const int B, const int C, const int P, const float beta) {
     const int i = get_global_id(0);
     if (i >= P * C) return;
     const int p = i / C, c = i % C;
@@ -163,6 +183,19 @@ __kernel void norm_column_param_grads(__global const float* x, __global const fl
         g += dy[k] * (x[k] - mean[b]) * rstd[b];
         h += dy[k];
     }
-    dgamma[i] = g;
-    dbeta[i] = h;
+    dgamma[i] = beta == 0.0f ? g : g + beta * dgamma[i];
+    dbeta[i] = beta == 0.0f ? h : h + beta * dbeta[i];
+}
+
+// dgamma[c] = Σ_p gpart[p, c], dbeta[c] = Σ_p bpart[p, c] (+ beta times what is there): the finishing pass of
+// both LayerNorm parameter gradients at once. One work-item per c.
+__kernel void norm_column_param_finish(__global const float* gpart, __global const float* bpart,
+                                       __global float* dgamma, __global float* dbeta, const int P, const int C,
+                                       const float beta) {
+    const int c = get_global_id(0);
+    if (c >= C) return;
+    float g = 0.0f, h = 0.0f;
+    for (int p = 0; p < P; ++p) { g += gpart[p * C + c]; h += bpart[p * C + c]; }
+    dgamma[c] = beta == 0.0f ? g : g + beta * dgamma[c];
+    dbeta[c] = beta == 0.0f ? h : h + beta * dbeta[c];
 }

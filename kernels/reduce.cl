@@ -24,9 +24,9 @@ inline float group_total(__local float* part, const int t, const float s) {
 
 // y[b, g] = the sum over slice g of the A·C values of b, G slices per b, one work-group of WG items each:
 // with G = 1 that is y[b] = sum over a, c of x[a, b, c]; with G > 1 the same kernel over y viewed as (1, B, G)
-// and G = 1 finishes.
+// and G = 1 finishes. beta = 1 adds the sums into y (a parameter's gradient slot), beta = 0 overwrites.
 __kernel void reduce_keep_middle(__global const float* x, __global float* y, const int A, const int B, const int C,
-                                 const int G) {
+                                 const int G, const float beta) {
     __local float part[WG];
     const int b = get_group_id(0) / G, g = get_group_id(0) % G;
     const int t = get_local_id(0);
@@ -38,18 +38,19 @@ __kernel void reduce_keep_middle(__global const float* x, __global float* y, con
         s += x[(a * B + b) * C + c];
     }
     const float total = group_total(part, t, s);
-    if (t == 0) y[b * G + g] = total;
+    if (t == 0) y[b * G + g] = beta == 0.0f ? total : total + beta * y[b * G + g];
 }
 
-// y[a, c] = sum over b of x[a, b, c]. One work-item per (a, c), sequential over b (short B, or the finishing
-// pass over P partials).
-__kernel void reduce_middle(__global const float* x, __global float* y, const int A, const int B, const int C) {
+// y[a, c] = sum over b of x[a, b, c] (+ beta·y). One work-item per (a, c), sequential over b (short B, or the
+// finishing pass over P partials).
+__kernel void reduce_middle(__global const float* x, __global float* y, const int A, const int B, const int C,
+                            const float beta) {
     const int i = get_global_id(0);
     if (i >= A * C) return;
     const int a = i / C, c = i % C;
     float s = 0.0f;
     for (int b = 0; b < B; ++b) s += x[(a * B + b) * C + c];
-    y[i] = s;
+    y[i] = beta == 0.0f ? s : s + beta * y[i];
 }
 
 // First stage of reduce_middle: partials[p, a, c] = the sum over b in slice p (P slices of B). One work-item per

@@ -82,13 +82,13 @@ __kernel void window_attention_softmax(__global const float* scores, __global co
 // The relative position bias gradient: src (K, N·N) summed into table rows by a precomputed CSR
 // inverse of the index (deterministic; no atomics). ptr and list hold exact integers as floats.
 __kernel void index_gather_sum(__global const float* src, __global const float* ptr, __global const float* list,
-                               __global float* out, const int T, const int K, const int stride) {
+                               __global float* out, const int T, const int K, const int stride, const float beta) {
     const int i = get_global_id(0);
     if (i >= T * K) return;
     const int t = i / K, k = i % K;
     float s = 0.0f;
     for (int q = (int)ptr[t]; q < (int)ptr[t + 1]; ++q) s += src[(long)k * stride + (int)list[q]];
-    out[i] = s;
+    out[i] = beta == 0.0f ? s : s + beta * out[i];
 }
 
 // PatchMerging (MONAI v1 'merging'): y (B, D2, H2, W2, 8C), chunk k = x[2d+a, 2h+b, 2w+c] with

@@ -134,9 +134,11 @@ __kernel void window_attention_backward_q(ATTN_INPUTS, ATTN_SAVED,
 }
 
 // One work-item per key slot (bw, h, j): dk_j = Σ_i dS_ij (scale q_i), dv_j = Σ_i P_ij dO_i, written into
-// dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for the pad-bias sum.
+// dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for the pad-bias sum when
+// want_pad (else nowhere: nobody wants the pad bias's gradient).
 __kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
-                                           __global float* dqkv, __global float* pad_grad, ATTN_ARGS) {
+                                           __global float* dqkv, __global float* pad_grad, const int want_pad,
+                                           ATTN_ARGS) {
     ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
@@ -165,7 +167,7 @@ __kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
             dqkv[sj * 3 * C + C + h * hd + d] = dk[d];
             dqkv[sj * 3 * C + 2 * C + h * hd + d] = dv[d];
         }
-    } else {
+    } else if (want_pad) {
         for (int d = 0; d < hd; ++d) { pad_grad[r * 2 * hd + d] = dk[d]; pad_grad[r * 2 * hd + hd + d] = dv[d]; }
     }
 }
@@ -190,14 +192,15 @@ __kernel void window_attention_pad_grad(__global const float* pad_grad, __global
     partials[i] = s;
 }
 
-// dpad (3C): the q part 0 (a padded query has no gradient); the k and v parts the sums of the P partials.
+// dpad (3C): the q part 0 (a padded query has no gradient); the k and v parts the sums of the P partials
+// (+ beta times what is there: the qkv bias's gradient slot).
 __kernel void window_attention_pad_grad_finish(__global const float* partials, __global float* dpad, const int P,
-                                               const int C) {
+                                               const int C, const float beta) {
     const int e = get_global_id(0);
     if (e >= 3 * C) return;
     float s = 0.0f;
     if (e >= C) for (int p = 0; p < P; ++p) s += partials[p * 2 * C + e - C];
-    dpad[e] = s;
+    dpad[e] = beta == 0.0f ? s : s + beta * dpad[e];
 }
 
 // dbias (heads, N·N): Σ over windows of dS_ij. One work-item per (h, i, j); windows in a fixed order.

@@ -4,8 +4,9 @@ extension Tape {
     public func conv3d(_ x: Variable, weight: Variable, bias: Variable?, options: Conv3dOptions = .init()) throws -> Variable {
         let be = backend
         let y = try be.conv3d(x.value, weight: weight.value, bias: bias?.value, options: options)
-        return record(y, [x, weight] + (bias.map { [$0] } ?? [])) { dy in
-            let g = try be.conv3dBackward(x.value, weight: weight.value, dy: dy, options: options)
+        return record(y, [x, weight] + (bias.map { [$0] } ?? [])) { dy, out in
+            let g = try be.conv3dBackward(x.value, weight: weight.value, dy: dy, options: options, dx: out[0], dw: out[1],
+                                          db: bias == nil ? .skip : out[2])
             return [g.dx, g.dw] + (bias == nil ? [] : [g.db])
         }
     }
@@ -14,8 +15,9 @@ extension Tape {
                        padding: (Int, Int) = (0, 0)) throws -> Variable {
         let be = backend
         let y = try be.conv2d(x.value, weight: weight.value, bias: bias?.value, stride: stride, padding: padding)
-        return record(y, [x, weight] + (bias.map { [$0] } ?? [])) { dy in
-            let g = try be.conv2dBackward(x.value, weight: weight.value, dy: dy, stride: stride, padding: padding)
+        return record(y, [x, weight] + (bias.map { [$0] } ?? [])) { dy, out in
+            let g = try be.conv2dBackward(x.value, weight: weight.value, dy: dy, stride: stride, padding: padding,
+                                          dx: out[0], dw: out[1], db: bias == nil ? .skip : out[2])
             return [g.dx, g.dw] + (bias == nil ? [] : [g.db])
         }
     }
@@ -23,8 +25,9 @@ extension Tape {
     public func convTranspose3d(_ x: Variable, weight: Variable, bias: Variable?, options: Conv3dOptions) throws -> Variable {
         let be = backend
         let y = try be.convTranspose3d(x.value, weight: weight.value, bias: bias?.value, options: options)
-        return record(y, [x, weight] + (bias.map { [$0] } ?? [])) { dy in
-            let g = try be.convTranspose3dBackward(x.value, weight: weight.value, dy: dy, options: options)
+        return record(y, [x, weight] + (bias.map { [$0] } ?? [])) { dy, out in
+            let g = try be.convTranspose3dBackward(x.value, weight: weight.value, dy: dy, options: options, dx: out[0],
+                                                   dw: out[1], db: bias == nil ? .skip : out[2])
             return [g.dx, g.dw] + (bias == nil ? [] : [g.db])
         }
     }

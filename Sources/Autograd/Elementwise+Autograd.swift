@@ -5,6 +5,17 @@ extension Tape {
         record(try backend.elementwise(.add, a.value, b.value), [a, b]) { dy in [dy, dy] }
     }
 
+    /// LeakyReLU(a + b) in one pass (MONAI UnetResBlock's residual join); the backward is LeakyReLU's, read from the
+    /// output (its sign is the sum's).
+    public func addLeakyRelu(_ a: Variable, _ b: Variable, slope: Float = 0.01) throws -> Variable {
+        let be = backend
+        let y = try be.addActivated(a.value, b.value, activation: .leakyRelu(slope: slope))
+        return record(y, [a, b]) { dy in
+            let d = try be.applyBackward(.leakyRelu(slope: slope), x: y, dy: dy)
+            return [d, d]
+        }
+    }
+
     public func sub(_ a: Variable, _ b: Variable) throws -> Variable {
         let be = backend
         return record(try be.elementwise(.sub, a.value, b.value), [a, b]) { dy in [dy, try be.apply(.scale(-1), dy)] }
@@ -41,8 +52,8 @@ extension Tape {
     /// x + bias broadcast along `axis` (bias: (x.shape[axis])).
     public func addBias(_ x: Variable, _ bias: Variable, axis: Int) throws -> Variable {
         let be = backend
-        return record(try be.addBias(x.value, bias.value, axis: axis), [x, bias]) { dy in
-            [dy, try be.addBiasBackward(dy: dy, axis: axis)]
+        return record(try be.addBias(x.value, bias.value, axis: axis), [x, bias]) { dy, out in
+            [dy, try be.addBiasBackward(dy: dy, axis: axis, into: out[1])]
         }
     }
 

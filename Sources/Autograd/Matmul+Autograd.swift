@@ -14,8 +14,9 @@ extension Tape {
     public func linear(_ x: Variable, weight: Variable, bias: Variable?) throws -> Variable {
         let be = backend
         let y = try be.linear(x.value, weight: weight.value, bias: bias?.value)
-        return record(y, [x, weight] + (bias.map { [$0] } ?? [])) { dy in
-            let g = try be.linearBackward(x.value, weight: weight.value, dy: dy)
+        return record(y, [x, weight] + (bias.map { [$0] } ?? [])) { dy, out in
+            let g = try be.linearBackward(x.value, weight: weight.value, dy: dy, dx: out[0], dw: out[1],
+                                          db: bias == nil ? .skip : out[2])
             return [g.dx, g.dw] + (bias == nil ? [] : [g.db])
         }
     }

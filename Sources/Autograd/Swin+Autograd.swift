@@ -49,13 +49,13 @@ extension Tape {
         let tRows = table.shape[0]
         try Check.that(k.gradPtr.count == tRows + 1, "windowAttention", "table \(table.shape) does not fit the index")
         let (y, lse) = try be.windowAttention(inputs)
-        return record(y, [qkv, padBias, table]) { dy in
-            let g = try be.windowAttentionGradients(inputs, y: y, lse: lse, dy: dy)
-            guard table.requiresGrad else { return [g.dqkv, g.dPadBias, nil] }
-            let n = k.geometry.tokens
-            let dt = try be.allocate(table.shape, name: "relative_position_bias_table grad")
+        return record(y, [qkv, padBias, table]) { dy, out in
+            let g = try be.windowAttentionGradients(inputs, y: y, lse: lse, dy: dy, padBias: out[1])
+            guard let dt = try out[2].target(table.shape, name: "relative_position_bias_table grad", on: be) else {
+                return [g.dqkv, g.dPadBias, nil]
+            }
             try be.indexGatherSum(src: g.dBiasPerHead, ptr: k.gradPtr, list: k.gradList, rows: tRows, heads: heads,
-                                  stride: n * n, out: dt)
+                                  stride: k.geometry.tokens * k.geometry.tokens, out: dt, accumulate: out[2].accumulates)
             return [g.dqkv, g.dPadBias, dt]
         }
     }
@@ -80,7 +80,7 @@ extension Tape {
             try be.sumKeepingMiddle(ds, dims: Dims3(ds.count / (heads * n * n), heads * n * n, 1), into: perHead)
             let dt = try be.allocate(table.shape, name: "relative_position_bias_table grad")
             try be.indexGatherSum(src: perHead, ptr: k.gradPtr, list: k.gradList, rows: tRows, heads: heads,
-                                  stride: n * n, out: dt)
+                                  stride: n * n, out: dt, accumulate: false)
             return [ds, dt]
         }
     }

@@ -39,11 +39,12 @@ public final class Variable {
 /// backward closure; `backward(_:)` replays them in reverse, accumulating gradients.
 public final class Tape {
     public let backend: Backend
-    /// A recorded op: its output, its inputs, and dOutput → dInputs (nil where not needed).
+    /// A recorded op: its output, its inputs, and (dOutput, where each input's gradient goes) → dInputs (nil where
+    /// not needed or skipped).
     private struct Record {
         let output: GradNode
         let inputs: [GradNode]
-        let backward: (Tensor) throws -> [Tensor?]
+        let backward: (Tensor, [GradientOutput]) throws -> [Tensor?]
     }
     private var records: [Record] = []
 
@@ -70,6 +71,14 @@ public final class Tape {
 
     /// Wraps an op's forward result; records `backward` only when some input needs a gradient.
     func record(_ output: Tensor, _ inputs: [Variable], backward: @escaping (Tensor) throws -> [Tensor?]) -> Variable {
+        record(output, inputs) { dy, _ in try backward(dy) }
+    }
+
+    /// As `record(_:_:backward:)`, for an op that writes its gradients where the tape says (`GradientOutput`):
+    /// `.skip` for an input that takes none, `.accumulate(into: slot)` for a parameter with an arena slot (the op
+    /// adds into the slot and returns it), `.new` otherwise.
+    func record(_ output: Tensor, _ inputs: [Variable],
+                gradients backward: @escaping (Tensor, [GradientOutput]) throws -> [Tensor?]) -> Variable {
         let needs = recording && inputs.contains { $0.requiresGrad }
         let v = Variable(output, requiresGrad: needs, isLeaf: false)
         if needs { records.append(Record(output: v.node, inputs: inputs.map(\.node), backward: backward)) }
@@ -86,10 +95,16 @@ public final class Tape {
         for r in records.reversed() {
             guard let dy = r.output.grad else { continue }
             if !r.output.isLeaf { r.output.grad = nil }
-            let grads = try r.backward(dy)
+            let targets = r.inputs.map(Self.target)
+            let grads = try r.backward(dy, targets)
             precondition(grads.count == r.inputs.count, "backward returned \(grads.count) grads for \(r.inputs.count) inputs")
-            for (input, grad) in zip(r.inputs, grads) where input.requiresGrad {
-                if let grad { try accumulate(input, grad) }
+            for (input, (grad, target)) in zip(r.inputs, zip(grads, targets)) where input.requiresGrad {
+                guard let grad else { continue }
+                if let slot = target.slot, grad.storage === slot.storage {
+                    input.grad = slot   // the op added it into the arena slot itself (or a reshaped view of it)
+                } else {
+                    try accumulate(input, grad)
+                }
             }
         }
         records.removeAll()
@@ -99,6 +114,13 @@ public final class Tape {
     public func reset() { records.removeAll() }
 
     public static func zeroGrad(_ variables: [Variable]) { for v in variables { v.node.grad = nil } }
+
+    /// Where the gradient of `input` goes: nowhere, into its arena slot, or a new tensor.
+    private static func target(_ input: GradNode) -> GradientOutput {
+        guard input.requiresGrad else { return .skip }
+        if input.isLeaf, let slot = input.accumulator { return .accumulate(into: slot) }
+        return .new
+    }
 
     private func accumulate(_ v: GradNode, _ g: Tensor) throws {
         guard g.shape == v.shape else {

@@ -37,14 +37,16 @@ public protocol Backend: AnyObject {
     func binary(_ op: BinaryOp, a: Tensor, b: Tensor, y: Tensor) throws
     /// y += alpha * x
     func axpy(alpha: Float, x: Tensor, y: Tensor) throws
+    /// y = act(a + b) (the residual join of MONAI's UnetResBlock).
+    func addActivated(a: Tensor, b: Tensor, activation: FusedActivation, y: Tensor) throws
     /// y viewed as `dims` += src broadcast along the other axes (`.middle`: src[b]; `.outer`: src[a, c]).
     func broadcastAdd(y: Tensor, src: Tensor, dims: Dims3, along: Dims3.Keep) throws
     /// y[i] = 1/(1-p) where kept, 0 where dropped; the same mask on every backend for a seed.
     func dropoutMask(y: Tensor, p: Float, seed: UInt64) throws
 
     // MARK: reductions (Ops/Reduce.swift)
-    /// `.middle`: y[b] = Σ_{a,c} x[a,b,c]; `.outer`: y[a,c] = Σ_b x[a,b,c].
-    func reduceSum(x: Tensor, dims: Dims3, keep: Dims3.Keep, y: Tensor) throws
+    /// `.middle`: y[b] = Σ_{a,c} x[a,b,c]; `.outer`: y[a,c] = Σ_b x[a,b,c]. With `accumulate`, y += the sums.
+    func reduceSum(x: Tensor, dims: Dims3, keep: Dims3.Keep, y: Tensor, accumulate: Bool) throws
 
     // MARK: GEMM (Ops/Matmul.swift)
     /// C = alpha · op(A) · op(B) + beta · C, row-major, strided batches.
@@ -55,26 +57,36 @@ public protocol Backend: AnyObject {
     func softmaxBackward(y: Tensor, dy: Tensor, dx: Tensor, rows: Int, cols: Int) throws
 
     // MARK: normalisation family (Ops/Normalization.swift); x viewed as `dims`, statistics per b.
-    func normStats(x: Tensor, dims: Dims3, eps: Float, mean: Tensor, variance: Tensor, rstd: Tensor) throws
+    // `activation` follows the normalisation (non-affine only): y = act(x̂); the backward kernels take dy of act's
+    // output and fold act' (from x̂'s sign) into it.
+    /// mean, variance, rstd per b and y = act((x − mean)·rstd·gamma + beta): statistics and apply in one call (one
+    /// kernel on OpenCL where a work-group takes a whole group).
+    func normalize(x: Tensor, dims: Dims3, eps: Float, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
+                   activation: FusedActivation, mean: Tensor, variance: Tensor, rstd: Tensor, y: Tensor) throws
     func normApply(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
-                   dims: Dims3, y: Tensor) throws
-    /// s1[b] = Σ dy·g, s2[b] = Σ dy·g·x̂ (g = gamma[k], or 1 without gamma).
-    func normBackwardSums(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?, dy: Tensor,
-                          dims: Dims3, s1: Tensor, s2: Tensor) throws
-    /// dx = rstd·(dy·g − (s1 + x̂·s2)/M), or rstd·dy·g when the statistics are constants.
-    func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?, dy: Tensor,
-                           s1: Tensor, s2: Tensor, dims: Dims3, constantStats: Bool, dx: Tensor) throws
-    /// Per-column affine gradients (LayerNorm, dims.outer == 1): dgamma[c] = Σ_b dy·x̂, dbeta[c] = Σ_b dy.
+                   activation: FusedActivation, dims: Dims3, y: Tensor) throws
+    /// s1[b] = Σ dy·g, s2[b] = Σ dy·g·x̂ (g = gamma[k], or 1 without gamma; dy times act'(x̂)).
+    func normBackwardSums(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
+                          activation: FusedActivation, dy: Tensor, dims: Dims3, s1: Tensor, s2: Tensor) throws
+    /// dx = rstd·(dy·g − (s1 + x̂·s2)/M), or rstd·dy·g when the statistics are constants (dy times act'(x̂)).
+    func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
+                           activation: FusedActivation, dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3,
+                           constantStats: Bool, dx: Tensor) throws
+    /// Per-column affine gradients (LayerNorm, dims.outer == 1): dgamma[c] = Σ_b dy·x̂, dbeta[c] = Σ_b dy
+    /// (`accumulate`: +=).
     func normColumnParamGrads(x: Tensor, mean: Tensor, rstd: Tensor, dy: Tensor, dims: Dims3,
-                              dgamma: Tensor, dbeta: Tensor) throws
+                              dgamma: Tensor, dbeta: Tensor, accumulate: Bool) throws
 
     // MARK: convolution rearrangements (Ops/Convolution.swift)
     /// Floats of the im2col column buffer per slab of output depths: larger slabs mean fewer, larger launches.
     var convWorkspaceFloats: Int { get }
     /// col (C·K, nd·Ho·Wo) from sample x[xOffset...] for output depths [d0, d0+nd).
     func im2col(x: Tensor, xOffset: Int, geometry: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws
-    /// dx[dxOffset...] += col folded back, for output depths [d0, d0+nd).
-    func col2im(col: Tensor, geometry: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int) throws
+    /// col of output depths [d0, d0+nd) folded back into sample dx[dxOffset...]: added into the input depths below
+    /// `fresh`, written over those from `fresh` on, over `geometry.col2imLaunchDepths(d0:nd:fresh:last:)` (so a
+    /// sample's slabs in order, each with `fresh` past the depths the earlier ones reached, overwrite it whole).
+    func col2im(col: Tensor, geometry: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int, fresh: Int,
+                last: Bool) throws
     /// out[outOffset...] (O, Do·Ho·Wo) = W (O, C·K) · im2col(input[inOffset...]) for one sample: im2col + GEMM
     /// (`im2colConvForward`), or on OpenCL optionally an implicit GEMM (`ConvAlgorithm`).
     func convForward(input: Tensor, inOffset: Int, geometry: ConvGeometry, weight: Tensor, outChannels: Int,
@@ -99,11 +111,13 @@ public protocol Backend: AnyObject {
     /// Fused shifted-window attention (Ops/WindowAttention.swift): y (B, D, H, W, C) and the row
     /// log-sum-exp lse (B·nW·heads·N) from qkv (B, D, H, W, 3C), reading windows in place.
     func windowAttentionForward(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor) throws
-    /// Its gradients: dqkv (B, D, H, W, 3C), dPadBias (3C), dBiasPerHead (heads, N·N) summed over windows.
+    /// Its gradients: dqkv (B, D, H, W, 3C), dPadBias (3C; nil: not wanted; added into with `accumulatePad`),
+    /// dBiasPerHead (heads, N·N) summed over windows.
     func windowAttentionBackward(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor, dy: Tensor, dqkv: Tensor,
-                                 dPadBias: Tensor, dBiasPerHead: Tensor) throws
-    /// out[t, k] = Σ_{q ∈ [ptr[t], ptr[t+1])} src[k·stride + list[q]]; out (T, K).
-    func indexGatherSum(src: Tensor, ptr: Tensor, list: Tensor, rows: Int, heads: Int, stride: Int, out: Tensor) throws
+                                 dPadBias: Tensor?, accumulatePad: Bool, dBiasPerHead: Tensor) throws
+    /// out[t, k] = Σ_{q ∈ [ptr[t], ptr[t+1])} src[k·stride + list[q]]; out (T, K) (`accumulate`: +=).
+    func indexGatherSum(src: Tensor, ptr: Tensor, list: Tensor, rows: Int, heads: Int, stride: Int, out: Tensor,
+                        accumulate: Bool) throws
     /// MONAI PatchMerging's gather: y (B, ⌈D/2⌉, ⌈H/2⌉, ⌈W/2⌉, 8C) ← x (B, D, H, W, C).
     func patchMerge(x: Tensor, dims: (b: Int, d: Int, h: Int, w: Int, c: Int), y: Tensor) throws
     func patchMergeBackward(dy: Tensor, dims: (b: Int, d: Int, h: Int, w: Int, c: Int), dx: Tensor) throws
@@ -183,6 +197,21 @@ public struct Dims3: Sendable, Equatable {
     public var count: Int { outer * mid * inner }
     /// Which part a reduction keeps (or a broadcast source spans).
     public enum Keep: Int32, Sendable { case middle = 0, outer = 1 }
+}
+
+/// An activation fused into the op before it (MONAI's blocks: InstanceNorm → LeakyReLU(0.01), and the residual sum →
+/// LeakyReLU).
+public enum FusedActivation: Sendable, Equatable {
+    case none
+    case leakyRelu(slope: Float)
+
+    var code: Int32 { if case .none = self { 0 } else { 1 } }
+    var slope: Float { if case let .leakyRelu(s) = self { s } else { 1 } }
+
+    /// y = act(v): LeakyReLU as `UnaryOp.leakyRelu` computes it.
+    @inline(__always) func apply(_ v: Float) -> Float { if case let .leakyRelu(s) = self, !(v > 0) { v * s } else { v } }
+    /// act'(v), as `UnaryOp.leakyRelu`'s backward takes it (the slope at 0).
+    @inline(__always) func derivative(_ v: Float) -> Float { if case let .leakyRelu(s) = self, !(v > 0) { s } else { 1 } }
 }
 
 /// Where a normalisation's gamma/beta index comes from.

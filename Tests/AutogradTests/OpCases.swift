@@ -9,6 +9,11 @@ enum Fill: Sendable {
     case awayFromZero
     /// A shuffled grid with steps of 0.05: max pooling's argmax never flips under a 1e-2 nudge.
     case distinct
+    /// 1 ≤ |x| ≤ 1.5 with random signs: normalised values stay far from 0, so a LeakyReLU after a normalisation never
+    /// crosses its kink under a 1e-2 nudge.
+    case gapped
+    /// N(0, 0.2²): small next to a gapped input.
+    case small
 }
 
 struct InputSpec: Sendable {
@@ -37,6 +42,8 @@ struct OpCase: Sendable {
             switch spec.fill {
             case .normal: return rng.normals(n)
             case .awayFromZero: return rng.normals(n).map { $0 + ($0 < 0 ? -0.1 : 0.1) }
+            case .gapped: return (0..<n).map { _ in (rng.next() % 2 == 0 ? 1 : -1) * rng.uniform(1, 1.5) }
+            case .small: return rng.normals(n, scale: 0.2)
             case .distinct:
                 var grid = (0..<n).map { Float($0) * 0.05 - Float(n) * 0.025 }
                 for i in stride(from: n - 1, to: 0, by: -1) { grid.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
@@ -102,6 +109,18 @@ let opCases: [OpCase] = [
         try t.instanceNorm(v[0], weight: v[1], bias: v[2])
     },
     OpCase("instanceNorm3d", [InputSpec(2, 3, 3, 4, 5)]) { t, v in try t.instanceNorm(v[0], weight: nil, bias: nil) },
+    OpCase("instanceNorm3d + LeakyReLU fused", [InputSpec(2, 3, 3, 4, 5, fill: .gapped)]) { t, v in
+        try t.instanceNorm(v[0], weight: nil, bias: nil, activation: .leakyRelu(slope: 0.1))
+    },
+    OpCase("instanceNorm3d affine + LeakyReLU", [InputSpec(1, 2, 3, 4, 5, fill: .gapped), InputSpec(2, fill: .small),
+                                                 InputSpec(2, fill: .small)]) { t, v in
+        // weight = 1 + small, bias small: the normalised, scaled values stay away from the kink.
+        let one = t.input(try t.backend.full(Shape(2), value: 1, name: "ones"))
+        return try t.instanceNorm(v[0], weight: try t.add(one, v[1]), bias: v[2], activation: .leakyRelu(slope: 0.1))
+    },
+    OpCase("add + LeakyReLU fused", [InputSpec(4, 7, fill: .gapped), InputSpec(4, 7, fill: .small)]) { t, v in
+        try t.addLeakyRelu(v[0], v[1], slope: 0.1)
+    },
     OpCase("batchNorm2d train", [InputSpec(3, 4, 5, 3), InputSpec(4), InputSpec(4)]) { t, v in
         let running = RunningStats(mean: try t.backend.full(Shape(4), value: 0.2, name: "rm"),
                                    variance: try t.backend.full(Shape(4), value: 1.5, name: "rv"))

@@ -66,7 +66,7 @@ final class LongReductionParityTests: XCTestCase {
             OpCase("linear bias gradient over 300 rows (reduce_middle_partial → reduce_middle)", [InputSpec(300, 5), InputSpec(4, 5), InputSpec(4)]) { t, v in
                 try t.linear(v[0], weight: v[1], bias: v[2])
             },
-            OpCase("layerNorm over 300 rows (norm_column_param_grads → reduce_middle)", [InputSpec(1, 300, 7), InputSpec(7), InputSpec(7)]) { t, v in
+            OpCase("layerNorm over 300 rows (norm_column_param_grads → norm_column_param_finish)", [InputSpec(1, 300, 7), InputSpec(7), InputSpec(7)]) { t, v in
                 try t.layerNorm(v[0], weight: v[1], bias: v[2])
             },
             OpCase("instanceNorm3d over 3000 voxels (norm_stats_partial → norm_stats_finish, norm_backward_sums → norm_backward_sums_finish)", [InputSpec(1, 2, 10, 12, 25), InputSpec(2), InputSpec(2)]) { t, v in

@@ -50,13 +50,18 @@ extension CPUBackend {
         }
     }
 
-    public func col2im(col: Tensor, geometry g: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int) throws {
-        // Scatter form; the OpenCL kernel gathers. Same sums, different order.
+    public func col2im(col: Tensor, geometry g: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int, fresh: Int,
+                       last: Bool) throws {
+        // Scatter form; the OpenCL kernel gathers. Same sums, different order. The depths this call overwrites are
+        // zeroed first, then everything is added.
         let cp = try ptr(col, "col2im"), dp = try ptr(dx, "col2im") + dxOffset
         let o = g.output, (D, H, W) = g.input
         let ncol = nd * o.h * o.w
+        let written = g.col2imLaunchDepths(d0: d0, nd: nd, fresh: fresh, last: last)
+        let cleared = max(fresh, written.lowerBound)..<written.upperBound
         // Each channel folds into its own plane of dx: split channels across the cores.
         parallelFor(g.channels) { c in
+            if !cleared.isEmpty { (dp + (c * D + cleared.lowerBound) * H * W).update(repeating: 0, count: cleared.count * H * W) }
             var r = c * g.kernelVolume
             for kd in 0..<g.kernel.d {
                 for kh in 0..<g.kernel.h {

@@ -60,6 +60,11 @@ extension CPUBackend {
         }
     }
 
+    public func addActivated(a: Tensor, b: Tensor, activation: FusedActivation, y: Tensor) throws {
+        let ap = try ptr(a, "addActivated"), bp = try ptr(b, "addActivated"), yp = try ptr(y, "addActivated")
+        parallelRanges(y.count, grain: elementGrain) { r in for i in r { yp[i] = activation.apply(ap[i] + bp[i]) } }
+    }
+
     public func axpy(alpha: Float, x: Tensor, y: Tensor) throws {
         let xp = try ptr(x, "axpy"), yp = try ptr(y, "axpy")
         parallelRanges(y.count, grain: elementGrain) { r in for i in r { yp[i] += alpha * xp[i] } }

@@ -21,7 +21,14 @@ extension CPUBackend {
         return c
     }
 
-    public func normStats(x: Tensor, dims: Dims3, eps: Float, mean: Tensor, variance: Tensor, rstd: Tensor) throws {
+    public func normalize(x: Tensor, dims: Dims3, eps: Float, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
+                          activation: FusedActivation, mean: Tensor, variance: Tensor, rstd: Tensor, y: Tensor) throws {
+        try normStats(x: x, dims: dims, eps: eps, mean: mean, variance: variance, rstd: rstd)
+        try normApply(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, beta: beta, activation: activation,
+                      dims: dims, y: y)
+    }
+
+    private func normStats(x: Tensor, dims: Dims3, eps: Float, mean: Tensor, variance: Tensor, rstd: Tensor) throws {
         let xp = try ptr(x, "normStats")
         let mp = try ptr(mean, "normStats"), vp = try ptr(variance, "normStats"), rp = try ptr(rstd, "normStats")
         let m = Double(dims.outer * dims.inner)
@@ -37,7 +44,7 @@ extension CPUBackend {
     }
 
     public func normApply(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
-                          dims: Dims3, y: Tensor) throws {
+                          activation: FusedActivation, dims: Dims3, y: Tensor) throws {
         let xp = try ptr(x, "normApply"), yp = try ptr(y, "normApply")
         let mp = try ptr(mean, "normApply"), rp = try ptr(rstd, "normApply")
         let gp = try gamma.map { try ptr($0, "normApply") }, bp = try beta.map { try ptr($0, "normApply") }
@@ -45,13 +52,13 @@ extension CPUBackend {
             forEach(in: b, dims) { i, c in
                 var v = (xp[i] - mp[b]) * rp[b]
                 if let gp, let bp, affine != .none { let k = affineIndex(affine, b, c); v = v * gp[k] + bp[k] }
-                yp[i] = v
+                yp[i] = activation.apply(v)
             }
         }
     }
 
     public func normBackwardSums(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
-                                 dy: Tensor, dims: Dims3, s1: Tensor, s2: Tensor) throws {
+                                 activation: FusedActivation, dy: Tensor, dims: Dims3, s1: Tensor, s2: Tensor) throws {
         let xp = try ptr(x, "normBackward"), g = try ptr(dy, "normBackward")
         let mp = try ptr(mean, "normBackward"), rp = try ptr(rstd, "normBackward")
         let gp = try gamma.map { try ptr($0, "normBackward") }
@@ -60,17 +67,18 @@ extension CPUBackend {
             var a1: Double = 0, a2: Double = 0
             forEach(in: b, dims) { i, c in
                 let w: Float = (gp != nil && affine != .none) ? gp![affineIndex(affine, b, c)] : 1
-                let d = Double(g[i] * w)
+                let xhat = (xp[i] - mp[b]) * rp[b]
+                let d = Double(g[i] * activation.derivative(xhat) * w)
                 a1 += d
-                a2 += d * Double((xp[i] - mp[b]) * rp[b])
+                a2 += d * Double(xhat)
             }
             p1[b] = Float(a1); p2[b] = Float(a2)
         }
     }
 
     public func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
-                                  dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3, constantStats: Bool,
-                                  dx: Tensor) throws {
+                                  activation: FusedActivation, dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3,
+                                  constantStats: Bool, dx: Tensor) throws {
         let xp = try ptr(x, "normBackward"), g = try ptr(dy, "normBackward"), d = try ptr(dx, "normBackward")
         let mp = try ptr(mean, "normBackward"), rp = try ptr(rstd, "normBackward")
         let gp = try gamma.map { try ptr($0, "normBackward") }
@@ -79,11 +87,11 @@ extension CPUBackend {
         forGroups(dims) { b in
             forEach(in: b, dims) { i, c in
                 let w: Float = (gp != nil && affine != .none) ? gp![affineIndex(affine, b, c)] : 1
-                let dyg = g[i] * w
+                let xhat = (xp[i] - mp[b]) * rp[b]
+                let dyg = g[i] * activation.derivative(xhat) * w
                 if constantStats {
                     d[i] = rp[b] * dyg
                 } else {
-                    let xhat = (xp[i] - mp[b]) * rp[b]
                     d[i] = rp[b] * (dyg - (p1[b] + xhat * p2[b]) * invM)
                 }
             }
@@ -91,7 +99,7 @@ extension CPUBackend {
     }
 
     public func normColumnParamGrads(x: Tensor, mean: Tensor, rstd: Tensor, dy: Tensor, dims: Dims3,
-                                     dgamma: Tensor, dbeta: Tensor) throws {
+                                     dgamma: Tensor, dbeta: Tensor, accumulate: Bool) throws {
         let xp = try ptr(x, "normParamGrads"), g = try ptr(dy, "normParamGrads")
         let mp = try ptr(mean, "normParamGrads"), rp = try ptr(rstd, "normParamGrads")
         let dg = try ptr(dgamma, "normParamGrads"), db = try ptr(dbeta, "normParamGrads")
@@ -104,7 +112,11 @@ extension CPUBackend {
                     sg += Double(g[i] * (xp[i] - mp[b]) * rp[b])
                     sb += Double(g[i])
                 }
-                dg[c] = Float(sg); db[c] = Float(sb)
+                if accumulate {
+                    dg[c] += Float(sg); db[c] += Float(sb)
+                } else {
+                    dg[c] = Float(sg); db[c] = Float(sb)
+                }
             }
         }
     }

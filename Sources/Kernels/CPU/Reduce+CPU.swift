@@ -1,5 +1,5 @@
 extension CPUBackend {
-    public func reduceSum(x: Tensor, dims: Dims3, keep: Dims3.Keep, y: Tensor) throws {
+    public func reduceSum(x: Tensor, dims: Dims3, keep: Dims3.Keep, y: Tensor, accumulate: Bool) throws {
         let xp = try ptr(x, "reduceSum"), yp = try ptr(y, "reduceSum")
         switch keep {
         case .middle:
@@ -13,7 +13,7 @@ extension CPUBackend {
                     acc[b] += s
                 }
             }
-            for b in 0..<dims.mid { yp[b] = Float(acc[b]) }
+            for b in 0..<dims.mid { yp[b] = (accumulate ? yp[b] : 0) + Float(acc[b]) }
         case .outer:
             // Rows of x in memory order, one Double accumulator per output column.
             var acc = [Double](repeating: 0, count: dims.inner)
@@ -23,7 +23,7 @@ extension CPUBackend {
                     let row = (a * dims.mid + b) * dims.inner
                     for c in 0..<dims.inner { acc[c] += Double(xp[row + c]) }
                 }
-                for c in 0..<dims.inner { yp[a * dims.inner + c] = Float(acc[c]) }
+                for c in 0..<dims.inner { yp[a * dims.inner + c] = (accumulate ? yp[a * dims.inner + c] : 0) + Float(acc[c]) }
             }
         }
     }

@@ -72,14 +72,14 @@ extension CPUBackend {
     }
 
     public func indexGatherSum(src: Tensor, ptr rowPtr: Tensor, list: Tensor, rows: Int, heads: Int, stride: Int,
-                               out: Tensor) throws {
+                               out: Tensor, accumulate: Bool) throws {
         let sp = try ptr(src, "indexGatherSum"), pp = try ptr(rowPtr, "indexGatherSum")
         let lp = try ptr(list, "indexGatherSum"), op = try ptr(out, "indexGatherSum")
         for t in 0..<rows {
             for k in 0..<heads {
                 var s: Float = 0
                 for q in Int(pp[t])..<Int(pp[t + 1]) { s += sp[k * stride + Int(lp[q])] }
-                op[t * heads + k] = s
+                op[t * heads + k] = (accumulate ? op[t * heads + k] : 0) + s
             }
         }
     }

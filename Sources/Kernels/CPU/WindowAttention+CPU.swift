@@ -40,10 +40,10 @@ extension CPUBackend {
     }
 
     public func windowAttentionBackward(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor, dy: Tensor, dqkv: Tensor,
-                                        dPadBias: Tensor, dBiasPerHead: Tensor) throws {
+                                        dPadBias: Tensor?, accumulatePad: Bool, dBiasPerHead: Tensor) throws {
         let ctx = try AttentionContext(self, a)
         let lp = try ptr(lse, "windowAttention backward"), gp = try ptr(dy, "windowAttention backward")
-        let dq = try ptr(dqkv, "windowAttention backward"), dpad = try ptr(dPadBias, "windowAttention backward")
+        let dq = try ptr(dqkv, "windowAttention backward"), dpad = try dPadBias.map { try ptr($0, "windowAttention backward") }
         let dbias = try ptr(dBiasPerHead, "windowAttention backward")
         let (n, n8, c, hd, heads) = (ctx.n, ctx.n8, ctx.c, ctx.hd, a.heads)
         // Per chunk: bias gradient (heads, N, n8), then the pad-bias gradient (3C).
@@ -87,11 +87,11 @@ extension CPUBackend {
             }
         }
         dbias.update(repeating: 0, count: heads * n * n)
-        dpad.update(repeating: 0, count: 3 * c)
+        if !accumulatePad { dpad?.update(repeating: 0, count: 3 * c) }
         for chunk in 0..<ctx.chunks {
             let part = parts + chunk * partSize
             for r in 0..<(heads * n) { add(part + r * n8, into: dbias + r * n, n) }
-            add(part + heads * n * n8, into: dpad, 3 * c)
+            if let dpad { add(part + heads * n * n8, into: dpad, 3 * c) }
         }
     }
 }

@@ -84,10 +84,11 @@ __kernel void im2col(__global const float* x, const int x_off, __global float* c
     col[i] = v;
 }
 
-// dx + dx_off (C, D, H, W) += the columns of slab [d0, d0+nd) folded back (gather form, no atomics).
-// Launched over input depths [id0, id0 + nid), the only ones this slab touches.
+// dx + dx_off (C, D, H, W) gets the columns of slab [d0, d0+nd) folded back (gather form, no atomics): added into
+// the input depths below `fresh` (an earlier slab wrote them), written over the depths from `fresh` on. Launched
+// over input depths [id0, id0 + nid) (Ops/Convolution.swift, col2imLaunchDepths).
 __kernel void col2im(__global const float* col, __global float* dx, const int dx_off, GEOMETRY_ARGS,
-                     const int d0, const int nd, const int id0, const int nid) {
+                     const int d0, const int nd, const int id0, const int nid, const int fresh) {
     GEOMETRY;
     const int i = get_global_id(0);
     if (i >= C * nid * H * W) return;
@@ -114,7 +115,8 @@ __kernel void col2im(__global const float* col, __global float* dx, const int dx
             }
         }
     }
-    dx[dx_off + ((c * D + id) * H + ih) * W + iw] += s;
+    const int at = dx_off + ((c * D + id) * H + ih) * W + iw;
+    dx[at] = id < fresh ? dx[at] + s : s;
 }
 
 // Implicit-GEMM convolution forward (one sample): y + y_off (O, Do·Ho·Wo) = W (O, C·K) · im2col(x + x_off),
@@ -246,6 +248,15 @@ __kernel void binary_forward(__global const float* a, __global const float* b, _
     if (i >= n) return;
     const float u = a[i], v = b[i];
     y[i] = op == BINARY_ADD ? u + v : (op == BINARY_SUB ? u - v : (op == BINARY_MUL ? u * v : u / v));
+}
+
+// y[i] = act(a[i] + b[i]), act = 0 none, 1 LeakyReLU(slope) as unary_forward computes it.
+__kernel void add_activated(__global const float* a, __global const float* b, __global float* y, const int n,
+                            const int act, const float slope) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float v = a[i] + b[i];
+    y[i] = act && !(v > 0.0f) ? v * slope : v;
 }
 
 // y[i] += alpha * x[i]  (gradient accumulation)
@@ -521,6 +532,11 @@ inline int affine_index(const int mode, const int b, const int c, const int grou
     return mode == AFFINE_ROW ? b % groups : c;
 }
 
+// The activation fused after a non-affine normalisation (NormActivation): act = 0 none, 1 LeakyReLU(slope), as
+// elementwise.cl's unary kernels compute it; its derivative from the normalised value's sign.
+inline float activate(const float v, const int act, const float slope) { return act && !(v > 0.0f) ? v * slope : v; }
+inline float activation_grad(const float v, const int act, const float slope) { return act && !(v > 0.0f) ? slope : 1.0f; }
+
 inline float group_sum(__local float* part, const int t, float s) {
     part[t] = s;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -533,9 +549,12 @@ inline float group_sum(__local float* part, const int t, float s) {
     return r;
 }
 
-// mean[b], biased var[b], rstd[b] = 1/sqrt(var + eps). One work-group per b; two passes.
-__kernel void norm_stats(__global const float* x, __global float* mean, __global float* var, __global float* rstd,
-                         const int A, const int B, const int C, const float eps) {
+// mean[b], biased var[b], rstd[b] = 1/sqrt(var + eps), then y = act((x − mean)·rstd·gamma + beta) for group b:
+// statistics and apply in one launch. One work-group per b; three passes over its values.
+__kernel void norm_forward(__global const float* x, __global float* mean, __global float* var, __global float* rstd,
+                           __global const float* gamma, __global const float* beta, __global float* y,
+                           const int A, const int B, const int C, const float eps, const int mode, const int groups,
+                           const int act, const float slope) {
     __local float part[WG];
     const int b = get_group_id(0), t = get_local_id(0);
     const int M = A * C;
@@ -545,7 +564,14 @@ __kernel void norm_stats(__global const float* x, __global float* mean, __global
     float q = 0.0f;
     for (int j = t; j < M; j += WG) { const float d = x[((j / C) * B + b) * C + j % C] - mu; q += d * d; }
     const float v = group_sum(part, t, q) / (float)M;
-    if (t == 0) { mean[b] = mu; var[b] = v; rstd[b] = 1.0f / sqrt(v + eps); }
+    const float r = 1.0f / sqrt(v + eps);
+    if (t == 0) { mean[b] = mu; var[b] = v; rstd[b] = r; }
+    for (int j = t; j < M; j += WG) {
+        const int c = j % C, i = ((j / C) * B + b) * C + c;
+        float u = (x[i] - mu) * r;
+        if (mode != AFFINE_NONE) { const int k = affine_index(mode, b, c, groups); u = u * gamma[k] + beta[k]; }
+        y[i] = activate(u, act, slope);
+    }
 }
 
 // The long statistics are two-stage (Sources/Kernels/OpenCL/ReductionSplit.swift): G work-groups per b each
@@ -588,25 +614,27 @@ __kernel void norm_stats_finish(__global const float2* partials, __global float*
     mean[b] = mu; var[b] = v; rstd[b] = 1.0f / sqrt(v + eps);
 }
 
-// y = (x - mean[b]) * rstd[b] * gamma[k] + beta[k]; has_affine = 0 ignores gamma/beta.
+// y = act((x - mean[b]) * rstd[b] * gamma[k] + beta[k]); mode none ignores gamma/beta.
 __kernel void norm_apply(__global const float* x, __global const float* mean, __global const float* rstd,
                          __global const float* gamma, __global const float* beta, __global float* y,
-                         const int A, const int B, const int C, const int mode, const int groups) {
+                         const int A, const int B, const int C, const int mode, const int groups, const int act,
+                         const float slope) {
     const int i = get_global_id(0);
     if (i >= A * B * C) return;
     const int c = i % C, b = (i / C) % B;
     float v = (x[i] - mean[b]) * rstd[b];
     if (mode != AFFINE_NONE) { const int k = affine_index(mode, b, c, groups); v = v * gamma[k] + beta[k]; }
-    y[i] = v;
+    y[i] = activate(v, act, slope);
 }
 
 // Per b and slice g of its values (G slices, one work-group each): s1[b, g] = Σ dy·g, s2[b, g] = Σ dy·g·x̂, with
-// g = gamma[k] (1 when mode is none). With G = 1 these are the totals s1[b], s2[b]; with G > 1,
-// norm_backward_sums_finish adds the slices.
+// g = gamma[k] (1 when mode is none) and dy times act'(x̂). With G = 1 these are the totals s1[b], s2[b]; with
+// G > 1, norm_backward_sums_finish adds the slices.
 __kernel void norm_backward_sums(__global const float* x, __global const float* mean, __global const float* rstd,
                                  __global const float* gamma, __global const float* dy,
                                  __global float* s1, __global float* s2,
-                                 const int A, const int B, const int C, const int mode, const int groups, const int G) {
+                                 const int A, const int B, const int C, const int mode, const int groups, const int G,
+                                 const int act, const float slope) {
     __local float part[WG];
     const int b = get_group_id(0) / G, g = get_group_id(0) % G, t = get_local_id(0);
     const int M = A * C, end = slice_start(M, G, g + 1);
@@ -615,9 +643,11 @@ __kernel void norm_backward_sums(__global const float* x, __global const float* 
     for (int j = slice_start(M, G, g) + t; j < end; j += WG) {
         const int c = j % C;
         const int i = ((j / C) * B + b) * C + c;
-        const float d = dy[i] * (mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)]);
+        const float xhat = (x[i] - mu) * r;
+        const float d = dy[i] * activation_grad(xhat, act, slope)
+            * (mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)]);
         p += d;
-        q += d * (x[i] - mu) * r;
+        q += d * xhat;
     }
     p = group_sum(part, t, p);
     q = group_sum(part, t, q);
@@ -634,29 +664,30 @@ __kernel void norm_backward_sums_finish(__global const float* p1, __global const
     s1[b] = u; s2[b] = v;
 }
 
-// dx = rstd * (dy*g - (s1 + xhat*s2)/M); with constant statistics (BatchNorm eval) dx = rstd * dy*g.
+// dx = rstd * (dy*g - (s1 + xhat*s2)/M); with constant statistics (BatchNorm eval) dx = rstd * dy*g; dy times
+// act'(x̂).
 __kernel void norm_backward_input(__global const float* x, __global const float* mean, __global const float* rstd,
                                   __global const float* gamma, __global const float* dy,
                                   __global const float* s1, __global const float* s2, __global float* dx,
                                   const int A, const int B, const int C, const int mode, const int groups,
-                                  const int constant_stats) {
+                                  const int constant_stats, const int act, const float slope) {
     const int i = get_global_id(0);
     if (i >= A * B * C) return;
     const int c = i % C, b = (i / C) % B;
     const float g = mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)];
-    const float d = dy[i] * g;
-    if (constant_stats) { dx[i] = rstd[b] * d; return; }
     const float xhat = (x[i] - mean[b]) * rstd[b];
+    const float d = dy[i] * activation_grad(xhat, act, slope) * g;
+    if (constant_stats) { dx[i] = rstd[b] * d; return; }
     const float invM = 1.0f / (float)(A * C);
     dx[i] = rstd[b] * (d - (s1[b] + xhat * s2[b]) * invM);
 }
 
 // LayerNorm parameter gradients (A == 1) over P slices of the B rows: dgamma[p, c] = Σ dy·x̂ and dbeta[p, c] = Σ dy
-// over slice p. One work-item per (p, c). With P = 1 these are the gradients; with P > 1, reduce_middle over
-// (1, P, C) finishes each.
+// over slice p (+ beta times what is there). One work-item per (p, c). With P = 1 these are the gradients; with
+// P > 1, norm_column_param_finish adds the slices.
 __kernel void norm_column_param_grads(__global const float* x, __global const float* mean, __global const float* rstd,
                                       __global const float* dy, __global float* dgamma, __global float* dbeta,
-                                      const int B, const int C, const int P) {
+                                      const int B, const int C, const int P, const float beta) {
     const int i = get_global_id(0);
     if (i >= P * C) return;
     const int p = i / C, c = i % C;
@@ -667,8 +698,21 @@ __kernel void norm_column_param_grads(__global const float* x, __global const fl
         g += dy[k] * (x[k] - mean[b]) * rstd[b];
         h += dy[k];
     }
-    dgamma[i] = g;
-    dbeta[i] = h;
+    dgamma[i] = beta == 0.0f ? g : g + beta * dgamma[i];
+    dbeta[i] = beta == 0.0f ? h : h + beta * dbeta[i];
+}
+
+// dgamma[c] = Σ_p gpart[p, c], dbeta[c] = Σ_p bpart[p, c] (+ beta times what is there): the finishing pass of
+// both LayerNorm parameter gradients at once. One work-item per c.
+__kernel void norm_column_param_finish(__global const float* gpart, __global const float* bpart,
+                                       __global float* dgamma, __global float* dbeta, const int P, const int C,
+                                       const float beta) {
+    const int c = get_global_id(0);
+    if (c >= C) return;
+    float g = 0.0f, h = 0.0f;
+    for (int p = 0; p < P; ++p) { g += gpart[p * C + c]; h += bpart[p * C + c]; }
+    dgamma[c] = beta == 0.0f ? g : g + beta * dgamma[c];
+    dbeta[c] = beta == 0.0f ? h : h + beta * dbeta[c];
 }
 """#,
         "optim": #"""
@@ -855,9 +899,9 @@ inline float group_total(__local float* part, const int t, const float s) {
 
 // y[b, g] = the sum over slice g of the A·C values of b, G slices per b, one work-group of WG items each:
 // with G = 1 that is y[b] = sum over a, c of x[a, b, c]; with G > 1 the same kernel over y viewed as (1, B, G)
-// and G = 1 finishes.
+// and G = 1 finishes. beta = 1 adds the sums into y (a parameter's gradient slot), beta = 0 overwrites.
 __kernel void reduce_keep_middle(__global const float* x, __global float* y, const int A, const int B, const int C,
-                                 const int G) {
+                                 const int G, const float beta) {
     __local float part[WG];
     const int b = get_group_id(0) / G, g = get_group_id(0) % G;
     const int t = get_local_id(0);
@@ -869,18 +913,19 @@ __kernel void reduce_keep_middle(__global const float* x, __global float* y, con
         s += x[(a * B + b) * C + c];
     }
     const float total = group_total(part, t, s);
-    if (t == 0) y[b * G + g] = total;
+    if (t == 0) y[b * G + g] = beta == 0.0f ? total : total + beta * y[b * G + g];
 }
 
-// y[a, c] = sum over b of x[a, b, c]. One work-item per (a, c), sequential over b (short B, or the finishing
-// pass over P partials).
-__kernel void reduce_middle(__global const float* x, __global float* y, const int A, const int B, const int C) {
+// y[a, c] = sum over b of x[a, b, c] (+ beta·y). One work-item per (a, c), sequential over b (short B, or the
+// finishing pass over P partials).
+__kernel void reduce_middle(__global const float* x, __global float* y, const int A, const int B, const int C,
+                            const float beta) {
     const int i = get_global_id(0);
     if (i >= A * C) return;
     const int a = i / C, c = i % C;
     float s = 0.0f;
     for (int b = 0; b < B; ++b) s += x[(a * B + b) * C + c];
-    y[i] = s;
+    y[i] = beta == 0.0f ? s : s + beta * y[i];
 }
 
 // First stage of reduce_middle: partials[p, a, c] = the sum over b in slice p (P slices of B). One work-item per
@@ -1012,13 +1057,13 @@ __kernel void window_attention_softmax(__global const float* scores, __global co
 // The relative position bias gradient: src (K, N·N) summed into table rows by a precomputed CSR
 // inverse of the index (deterministic; no atomics). ptr and list hold exact integers as floats.
 __kernel void index_gather_sum(__global const float* src, __global const float* ptr, __global const float* list,
-                               __global float* out, const int T, const int K, const int stride) {
+                               __global float* out, const int T, const int K, const int stride, const float beta) {
     const int i = get_global_id(0);
     if (i >= T * K) return;
     const int t = i / K, k = i % K;
     float s = 0.0f;
     for (int q = (int)ptr[t]; q < (int)ptr[t + 1]; ++q) s += src[(long)k * stride + (int)list[q]];
-    out[i] = s;
+    out[i] = beta == 0.0f ? s : s + beta * out[i];
 }
 
 // PatchMerging (MONAI v1 'merging'): y (B, D2, H2, W2, 8C), chunk k = x[2d+a, 2h+b, 2w+c] with
@@ -1193,9 +1238,11 @@ __kernel void window_attention_backward_q(ATTN_INPUTS, ATTN_SAVED,
 }
 
 // One work-item per key slot (bw, h, j): dk_j = Σ_i dS_ij (scale q_i), dv_j = Σ_i P_ij dO_i, written into
-// dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for the pad-bias sum.
+// dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for the pad-bias sum when
+// want_pad (else nowhere: nobody wants the pad bias's gradient).
 __kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
-                                           __global float* dqkv, __global float* pad_grad, ATTN_ARGS) {
+                                           __global float* dqkv, __global float* pad_grad, const int want_pad,
+                                           ATTN_ARGS) {
     ATTN_GEOMETRY;
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
     const long r = get_global_id(0);
@@ -1224,7 +1271,7 @@ __kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
             dqkv[sj * 3 * C + C + h * hd + d] = dk[d];
             dqkv[sj * 3 * C + 2 * C + h * hd + d] = dv[d];
         }
-    } else {
+    } else if (want_pad) {
         for (int d = 0; d < hd; ++d) { pad_grad[r * 2 * hd + d] = dk[d]; pad_grad[r * 2 * hd + hd + d] = dv[d]; }
     }
 }
@@ -1249,14 +1296,15 @@ __kernel void window_attention_pad_grad(__global const float* pad_grad, __global
     partials[i] = s;
 }
 
-// dpad (3C): the q part 0 (a padded query has no gradient); the k and v parts the sums of the P partials.
+// dpad (3C): the q part 0 (a padded query has no gradient); the k and v parts the sums of the P partials
+// (+ beta times what is there: the qkv bias's gradient slot).
 __kernel void window_attention_pad_grad_finish(__global const float* partials, __global float* dpad, const int P,
-                                               const int C) {
+                                               const int C, const float beta) {
     const int e = get_global_id(0);
     if (e >= 3 * C) return;
     float s = 0.0f;
     if (e >= C) for (int p = 0; p < P; ++p) s += partials[p * 2 * C + e - C];
-    dpad[e] = s;
+    dpad[e] = beta == 0.0f ? s : s + beta * dpad[e];
 }
 
 // dbias (heads, N·N): Σ over windows of dS_ij. One work-item per (h, i, j); windows in a fixed order.

@@ -30,16 +30,15 @@ extension OpenCLBackend {
         }
     }
 
-    public func col2im(col: Tensor, geometry g: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int) throws {
-        // Input depths this slab touches: [d0·s − p, (d0+nd−1)·s − p + k − 1] clipped to the volume.
-        let lo = max(0, d0 * g.stride.d - g.padding.d)
-        let hi = min(g.input.d - 1, (d0 + nd - 1) * g.stride.d - g.padding.d + g.kernel.d - 1)
-        guard hi >= lo else { return }
-        let nid = hi - lo + 1
+    public func col2im(col: Tensor, geometry g: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int, fresh: Int,
+                       last: Bool) throws {
+        let depths = g.col2imLaunchDepths(d0: d0, nd: nd, fresh: fresh, last: last)
+        guard !depths.isEmpty else { return }
+        let nid = depths.count
         let cols = Double(g.channels * g.kernelVolume * nd * g.output.h * g.output.w), inputs = Double(g.channels * nid * g.input.h * g.input.w)
         try launch(.col2im, defines: .conv(g), global: g.channels * nid * g.input.h * g.input.w,
                    cost: KernelCost(flops: cols, bytes: 4 * (cols + 2 * inputs)),
                    [.buffer(col), .buffer(dx), .int(dxOffset)] + geometryArgs(g)
-                   + [.int(d0), .int(nd), .int(lo), .int(nid)])
+                   + [.int(d0), .int(nd), .int(depths.lowerBound), .int(nid), .int(fresh)])
     }
 }

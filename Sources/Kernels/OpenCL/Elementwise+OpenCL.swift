@@ -19,6 +19,11 @@ extension OpenCLBackend {
                    [.buffer(a), .buffer(b), .buffer(y), .int(y.count), .int(Int(op.rawValue))])
     }
 
+    public func addActivated(a: Tensor, b: Tensor, activation: FusedActivation, y: Tensor) throws {
+        try launch(.add_activated, global: y.count,
+                   [.buffer(a), .buffer(b), .buffer(y), .int(y.count), .int(Int(activation.code)), .float(activation.slope)])
+    }
+
     public func axpy(alpha: Float, x: Tensor, y: Tensor) throws {
         try launch(.axpy, global: y.count, [.float(alpha), .buffer(x), .buffer(y), .int(y.count)])
     }
@@ -33,20 +38,22 @@ extension OpenCLBackend {
                    [.buffer(y), .int(y.count), .uint(UInt32(truncatingIfNeeded: seed)), .uint(UInt32(seed >> 32)), .float(p)])
     }
 
-    /// Two-stage when the sum is long (ReductionSplit): partials over many work-groups, then a finishing pass.
-    public func reduceSum(x: Tensor, dims: Dims3, keep: Dims3.Keep, y: Tensor) throws {
+    /// Two-stage when the sum is long (ReductionSplit): partials over many work-groups, then a finishing pass, which
+    /// (or the single stage) adds into y with `accumulate`.
+    public func reduceSum(x: Tensor, dims: Dims3, keep: Dims3.Keep, y: Tensor, accumulate: Bool) throws {
         let (A, B, C) = (dims.outer, dims.mid, dims.inner)
+        let beta: Float = accumulate ? 1 : 0
         switch keep {
         case .middle:
             let G = ReductionSplit.groupSlices(outputs: B, length: A * C, groupSize: reductionGroupSize)
             let partials = G > 1 ? try allocate(Shape(B, G), name: "reduction partials") : y
             try launch(.reduce_keep_middle, global: B * G * reductionGroupSize, local: reductionGroupSize,
                        cost: KernelCost(flops: Double(x.count), bytes: 4 * Double(x.count + B * G)),
-                       [.buffer(x), .buffer(partials), .int(A), .int(B), .int(C), .int(G)])
+                       [.buffer(x), .buffer(partials), .int(A), .int(B), .int(C), .int(G), .float(G > 1 ? 0 : beta)])
             if G > 1 {   // the finishing pass: each b's G partials
                 try launch(.reduce_keep_middle, global: B * reductionGroupSize, local: reductionGroupSize,
                            cost: KernelCost(flops: Double(B * G), bytes: 4 * Double(B * G + B)),
-                           [.buffer(partials), .buffer(y), .int(1), .int(B), .int(G), .int(1)])
+                           [.buffer(partials), .buffer(y), .int(1), .int(B), .int(G), .int(1), .float(beta)])
             }
         case .outer:
             let P = ReductionSplit.columnSlices(outputs: A * C, length: B)
@@ -60,7 +67,7 @@ extension OpenCLBackend {
             }
             try launch(.reduce_middle, global: A * C,
                        cost: KernelCost(flops: Double(sizes.1 * A * C), bytes: 4 * Double((sizes.1 + 1) * A * C)),
-                       [.buffer(source), .buffer(y), .int(sizes.0), .int(sizes.1), .int(sizes.2)])
+                       [.buffer(source), .buffer(y), .int(sizes.0), .int(sizes.1), .int(sizes.2), .float(beta)])
         }
     }
 

@@ -1,10 +1,10 @@
 /// Every OpenCL kernel SwinLiver launches, with the program (kernels/<program>.cl) that defines it.
 enum KernelName: String, CaseIterable {
-    case fill, unary_forward, unary_backward, binary_forward, axpy, broadcast_add, dropout_mask
+    case fill, unary_forward, unary_backward, binary_forward, add_activated, axpy, broadcast_add, dropout_mask
     case reduce_keep_middle, reduce_middle, reduce_middle_partial
     case softmax_forward, softmax_backward
-    case norm_stats, norm_apply, norm_backward_sums, norm_backward_input, norm_column_param_grads
-    case norm_stats_partial, norm_stats_finish, norm_backward_sums_finish
+    case norm_forward, norm_apply, norm_backward_sums, norm_backward_input, norm_column_param_grads
+    case norm_stats_partial, norm_stats_finish, norm_backward_sums_finish, norm_column_param_finish
     case im2col, col2im, conv_forward_implicit
     case max_pool2d_forward, max_pool2d_backward, avg_pool2d_forward, avg_pool2d_backward
     case adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward
@@ -20,12 +20,12 @@ enum KernelName: String, CaseIterable {
 
     var program: String {
         switch self {
-        case .fill, .unary_forward, .unary_backward, .binary_forward, .axpy, .broadcast_add, .dropout_mask:
+        case .fill, .unary_forward, .unary_backward, .binary_forward, .add_activated, .axpy, .broadcast_add, .dropout_mask:
             "elementwise"
         case .reduce_keep_middle, .reduce_middle, .reduce_middle_partial: "reduce"
         case .softmax_forward, .softmax_backward: "softmax"
-        case .norm_stats, .norm_apply, .norm_backward_sums, .norm_backward_input, .norm_column_param_grads,
-             .norm_stats_partial, .norm_stats_finish, .norm_backward_sums_finish:
+        case .norm_forward, .norm_apply, .norm_backward_sums, .norm_backward_input, .norm_column_param_grads,
+             .norm_stats_partial, .norm_stats_finish, .norm_backward_sums_finish, .norm_column_param_finish:
             "norm"
         case .im2col, .col2im, .conv_forward_implicit: "conv"
         case .max_pool2d_forward, .max_pool2d_backward, .avg_pool2d_forward, .avg_pool2d_backward,

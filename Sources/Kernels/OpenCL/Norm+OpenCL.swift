@@ -12,12 +12,20 @@ extension OpenCLBackend {
         ReductionSplit.groupSlices(outputs: dims.mid, length: dims.outer * dims.inner, groupSize: reductionGroupSize)
     }
 
-    public func normStats(x: Tensor, dims: Dims3, eps: Float, mean: Tensor, variance: Tensor, rstd: Tensor) throws {
+    private func activationArgs(_ a: FusedActivation) -> [Arg] { [.int(Int(a.code)), .float(a.slope)] }
+
+    /// One kernel (statistics, then apply) where one work-group takes a whole group; else the two-stage statistics
+    /// and an apply pass.
+    public func normalize(x: Tensor, dims: Dims3, eps: Float, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
+                          activation: FusedActivation, mean: Tensor, variance: Tensor, rstd: Tensor, y: Tensor) throws {
         let G = slices(dims)
+        let mode = gamma == nil ? NormAffine.none : affine
         guard G > 1 else {
-            return try launch(.norm_stats, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
-                              cost: KernelCost(flops: 3 * Double(dims.count), bytes: 4 * Double(dims.count)),
-                              [.buffer(x), .buffer(mean), .buffer(variance), .buffer(rstd)] + sizes(dims) + [.float(eps)])
+            return try launch(.norm_forward, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
+                              cost: KernelCost(flops: 6 * Double(dims.count), bytes: 8 * Double(dims.count)),
+                              [.buffer(x), .buffer(mean), .buffer(variance), .buffer(rstd), affineArgs(mode, gamma, x),
+                               affineArgs(mode, beta, x), .buffer(y)] + sizes(dims)
+                              + [.float(eps), .int(Int(mode.code)), .int(mode.groups)] + activationArgs(activation))
         }
         let partials = try allocate(Shape(dims.mid, G, 2), name: "normalisation statistics partials")
         try launch(.norm_stats_partial, global: dims.mid * G * reductionGroupSize, local: reductionGroupSize,
@@ -26,17 +34,19 @@ extension OpenCLBackend {
         try launch(.norm_stats_finish, global: dims.mid,
                    [.buffer(partials), .buffer(mean), .buffer(variance), .buffer(rstd), .int(dims.outer * dims.inner),
                     .int(dims.mid), .int(G), .float(eps)])
+        try normApply(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, beta: beta, activation: activation,
+                      dims: dims, y: y)
     }
 
     public func normApply(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
-                          dims: Dims3, y: Tensor) throws {
+                          activation: FusedActivation, dims: Dims3, y: Tensor) throws {
         try launch(.norm_apply, global: dims.count,
                    [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(affine, gamma, x), affineArgs(affine, beta, x),
-                    .buffer(y)] + sizes(dims) + [.int(Int(affine.code)), .int(affine.groups)])
+                    .buffer(y)] + sizes(dims) + [.int(Int(affine.code)), .int(affine.groups)] + activationArgs(activation))
     }
 
     public func normBackwardSums(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
-                                 dy: Tensor, dims: Dims3, s1: Tensor, s2: Tensor) throws {
+                                 activation: FusedActivation, dy: Tensor, dims: Dims3, s1: Tensor, s2: Tensor) throws {
         let mode = gamma == nil ? NormAffine.none : affine
         let G = slices(dims)
         let (p1, p2) = G > 1 ? (try allocate(Shape(dims.mid, G), name: "normalisation backward partials s1"),
@@ -44,7 +54,7 @@ extension OpenCLBackend {
         try launch(.norm_backward_sums, global: dims.mid * G * reductionGroupSize, local: reductionGroupSize,
                    cost: KernelCost(flops: 5 * Double(dims.count), bytes: 8 * Double(dims.count)),
                    [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy), .buffer(p1),
-                    .buffer(p2)] + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups), .int(G)])
+                    .buffer(p2)] + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups), .int(G)] + activationArgs(activation))
         if G > 1 {
             try launch(.norm_backward_sums_finish, global: dims.mid,
                        [.buffer(p1), .buffer(p2), .buffer(s1), .buffer(s2), .int(dims.mid), .int(G)])
@@ -52,28 +62,32 @@ extension OpenCLBackend {
     }
 
     public func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
-                                  dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3, constantStats: Bool,
-                                  dx: Tensor) throws {
+                                  activation: FusedActivation, dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3,
+                                  constantStats: Bool, dx: Tensor) throws {
         let mode = gamma == nil ? NormAffine.none : affine
         try launch(.norm_backward_input, global: dims.count,
                    [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy),
                     .buffer(s1), .buffer(s2), .buffer(dx)] + sizes(dims)
-                   + [.int(Int(mode.code)), .int(mode.groups), .int(constantStats ? 1 : 0)])
+                   + [.int(Int(mode.code)), .int(mode.groups), .int(constantStats ? 1 : 0)] + activationArgs(activation))
     }
 
     public func normColumnParamGrads(x: Tensor, mean: Tensor, rstd: Tensor, dy: Tensor, dims: Dims3,
-                                     dgamma: Tensor, dbeta: Tensor) throws {
+                                     dgamma: Tensor, dbeta: Tensor, accumulate: Bool) throws {
         let (B, C) = (dims.mid, dims.inner)
         let P = ReductionSplit.columnSlices(outputs: C, length: B)
-        let (gpart, bpart) = P > 1 ? (try allocate(Shape(P, C), name: "LayerNorm dgamma partials"),
-                                      try allocate(Shape(P, C), name: "LayerNorm dbeta partials")) : (dgamma, dbeta)
-        try launch(.norm_column_param_grads, global: P * C,
-                   cost: KernelCost(flops: 5 * Double(B * C), bytes: 8 * Double(B * C) + 8 * Double(P * C)),
-                   [.buffer(x), .buffer(mean), .buffer(rstd), .buffer(dy), .buffer(gpart), .buffer(bpart),
-                    .int(B), .int(C), .int(P)])
-        guard P > 1 else { return }
-        for (part, out) in [(gpart, dgamma), (bpart, dbeta)] {
-            try launch(.reduce_middle, global: C, [.buffer(part), .buffer(out), .int(1), .int(P), .int(C)])
+        let beta: Float = accumulate ? 1 : 0
+        let cost = KernelCost(flops: 5 * Double(B * C), bytes: 8 * Double(B * C) + 8 * Double(P * C))
+        let args: [Arg] = [.buffer(x), .buffer(mean), .buffer(rstd), .buffer(dy)]
+        guard P > 1 else {
+            return try launch(.norm_column_param_grads, global: C, cost: cost,
+                              args + [.buffer(dgamma), .buffer(dbeta), .int(B), .int(C), .int(1), .float(beta)])
         }
+        let gpart = try allocate(Shape(P, C), name: "LayerNorm dgamma partials")
+        let bpart = try allocate(Shape(P, C), name: "LayerNorm dbeta partials")
+        try launch(.norm_column_param_grads, global: P * C, cost: cost,
+                   args + [.buffer(gpart), .buffer(bpart), .int(B), .int(C), .int(P), .float(0)])
+        // Both finished in one pass.
+        try launch(.norm_column_param_finish, global: C,
+                   [.buffer(gpart), .buffer(bpart), .buffer(dgamma), .buffer(dbeta), .int(P), .int(C), .float(beta)])
     }
 }

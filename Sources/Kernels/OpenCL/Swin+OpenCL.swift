@@ -21,9 +21,10 @@ extension OpenCLBackend {
     }
 
     public func indexGatherSum(src: Tensor, ptr: Tensor, list: Tensor, rows: Int, heads: Int, stride: Int,
-                               out: Tensor) throws {
+                               out: Tensor, accumulate: Bool) throws {
         try launch(.index_gather_sum, global: rows * heads,
-                   [.buffer(src), .buffer(ptr), .buffer(list), .buffer(out), .int(rows), .int(heads), .int(stride)])
+                   [.buffer(src), .buffer(ptr), .buffer(list), .buffer(out), .int(rows), .int(heads), .int(stride),
+                    .float(accumulate ? 1 : 0)])
     }
 
     public func patchMerge(x: Tensor, dims s: (b: Int, d: Int, h: Int, w: Int, c: Int), y: Tensor) throws {

@@ -32,7 +32,7 @@ extension OpenCLBackend {
     }
 
     public func windowAttentionBackward(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor, dy: Tensor, dqkv: Tensor,
-                                        dPadBias: Tensor, dBiasPerHead: Tensor) throws {
+                                        dPadBias: Tensor?, accumulatePad: Bool, dBiasPerHead: Tensor) throws {
         try checkHeadDim(a, "window_attention_backward")
         let rowDot = try allocate(Shape(a.rows), name: "window attention dO·O")
         try launch(.window_attention_row_dot, defines: .attention(a), global: a.rows, [.buffer(y), .buffer(dy), .buffer(rowDot)] + attentionArgs(a))
@@ -41,21 +41,23 @@ extension OpenCLBackend {
                    cost: attentionCost(a, perPair: 6, extra: 2),
                    attentionBuffers(a) + saved + [.buffer(dqkv)] + attentionArgs(a))
         let slots = try paddedSlots(a.geometry)
-        // Without padding no key reads the pad bias: backward_kv never writes pad_grad (dqkv stands in) and dpad is 0.
-        let padGrad = slots.count == 0 ? dqkv : try allocate(Shape(a.rows, 2 * a.headDim), name: "window attention padded-key gradients")
+        // Without padding no key reads the pad bias, and dpad is 0; without dPadBias nobody wants it. Either way
+        // backward_kv does not write pad_grad (dqkv stands in).
+        let wantPad = dPadBias != nil && slots.count > 0
+        let padGrad = wantPad ? try allocate(Shape(a.rows, 2 * a.headDim), name: "window attention padded-key gradients") : dqkv
         try launch(.window_attention_backward_kv, defines: .attention(a), global: a.rows,
                    cost: attentionCost(a, perPair: 8, extra: 3),
-                   attentionBuffers(a) + saved + [.buffer(dqkv), .buffer(padGrad)] + attentionArgs(a))
-        if slots.count == 0 {
-            try fill(dPadBias, value: 0)
-        } else {
+                   attentionBuffers(a) + saved + [.buffer(dqkv), .buffer(padGrad), .int(wantPad ? 1 : 0)] + attentionArgs(a))
+        if let dPadBias, !wantPad {
+            if !accumulatePad { try fill(dPadBias, value: 0) }
+        } else if let dPadBias {
             let c = a.geometry.channels
             let P = ReductionSplit.columnSlices(outputs: 2 * c, length: slots.count)
             let partials = try allocate(Shape(P, 2 * c), name: "window attention pad-bias partials")
             try launch(.window_attention_pad_grad, defines: .attention(a), global: P * 2 * c,
                        [.buffer(padGrad), .buffer(slots), .int(slots.count), .buffer(partials), .int(P)] + attentionArgs(a))
             try launch(.window_attention_pad_grad_finish, global: 3 * c,
-                       [.buffer(partials), .buffer(dPadBias), .int(P), .int(c)])
+                       [.buffer(partials), .buffer(dPadBias), .int(P), .int(c), .float(accumulatePad ? 1 : 0)])
         }
         try launch(.window_attention_backward_bias, defines: .attention(a), global: dBiasPerHead.count,
                    cost: attentionCost(a, perPair: 4, extra: 1),

@@ -3,9 +3,10 @@
 // All three share three cores on one sample, with `g` the geometry of a *forward convolution*
 // from an input with g.channels channels to an output with `outChannels`:
 //   convForward:        out  (O, Do·Ho·Wo)  = W (O, C·K) · im2col(in)   (or implicit GEMM)
-//   backwardDataCore:   dIn  (C, D, H, W)  += col2im(Wᵀ · dOut)
+//   backwardDataCore:   dIn  (C, D, H, W)   = col2im(Wᵀ · dOut)
 //   backwardWeightCore: dW   (O, C·K)      += dOut · im2col(in)ᵀ
-// A transposed convolution is the same pair read backwards (its forward is backwardDataCore).
+// A transposed convolution is the same pair read backwards (its forward is backwardDataCore). A 1×1×1 convolution
+// with stride 1 and no padding skips the rearrangements: its input is its own column matrix.
 
 /// Stride, padding and kernel of a 3D convolution, PyTorch order (d, h, w).
 public struct Conv3dOptions: Sendable {
@@ -52,6 +53,11 @@ extension Backend {
     public func im2colConvForward(input: Tensor, inOffset: Int, geometry g: ConvGeometry, weight: Tensor,
                                   outChannels: Int, out: Tensor, outOffset: Int) throws {
         let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
+        if g.isPointwise {   // the input is its own column matrix (C, S)
+            var a = GemmArgs(m: outChannels, n: g.outputVolume, k: g.channels)
+            (a.bOffset, a.cOffset) = (inOffset, outOffset)
+            return try gemm(a, a: weight, b: input, c: out)
+        }
         try slabs(g) { d0, nd, col in
             try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, col: col)
             var a = GemmArgs(m: outChannels, n: nd * hw, k: ck)
@@ -61,16 +67,25 @@ extension Backend {
         }
     }
 
-    /// dIn[inOffset...] += col2im(Wᵀ · dOut[outOffset...])
+    /// dIn[inOffset...] = col2im(Wᵀ · dOut[outOffset...]), overwriting dIn's sample (no zero fill first): each slab
+    /// overwrites the input depths it is the first to reach and adds into the ones an earlier slab reached.
     private func backwardDataCore(_ dOut: Tensor, _ outOffset: Int, _ g: ConvGeometry, _ weight: Tensor,
                                   outChannels: Int, _ dIn: Tensor, _ inOffset: Int) throws {
         let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
+        if g.isPointwise {
+            var a = GemmArgs(m: g.channels, n: g.outputVolume, k: outChannels, transA: true)
+            (a.bOffset, a.cOffset) = (outOffset, inOffset)
+            return try gemm(a, a: weight, b: dOut, c: dIn)
+        }
+        var fresh = 0   // input depths from here on hold nothing of this sample yet
         try slabs(g) { d0, nd, col in
             var a = GemmArgs(m: ck, n: nd * hw, k: outChannels, transA: true)
             a.ldb = g.outputVolume
             a.bOffset = outOffset + d0 * hw
             try gemm(a, a: weight, b: dOut, c: col)
-            try col2im(col: col, geometry: g, d0: d0, nd: nd, dx: dIn, dxOffset: inOffset)
+            let last = d0 + nd == g.output.d
+            try col2im(col: col, geometry: g, d0: d0, nd: nd, dx: dIn, dxOffset: inOffset, fresh: fresh, last: last)
+            fresh = max(fresh, g.col2imDepths(d0: d0, nd: nd).upperBound)
         }
     }
 
@@ -78,6 +93,11 @@ extension Backend {
     private func backwardWeightCore(_ input: Tensor, _ inOffset: Int, _ dOut: Tensor, _ outOffset: Int,
                                     _ g: ConvGeometry, outChannels: Int, _ dW: Tensor) throws {
         let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
+        if g.isPointwise {
+            var a = GemmArgs(m: outChannels, n: g.channels, k: g.outputVolume, transB: true, beta: 1)
+            (a.aOffset, a.bOffset) = (outOffset, inOffset)
+            return try gemm(a, a: dOut, b: input, c: dW)
+        }
         try slabs(g) { d0, nd, col in
             try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, col: col)
             var a = GemmArgs(m: outChannels, n: ck, k: nd * hw, transB: true, beta: 1)
@@ -120,21 +140,22 @@ extension Backend {
         return y
     }
 
-    /// (dx, dW, db) for `conv3d`.
-    public func conv3dBackward(_ x: Tensor, weight: Tensor, dy: Tensor, options: Conv3dOptions = .init()) throws
-        -> (dx: Tensor, dw: Tensor, db: Tensor)
+    /// (dx, dW, db) for `conv3d`, each written where `dx`, `dw`, `db` say (nil where skipped).
+    public func conv3dBackward(_ x: Tensor, weight: Tensor, dy: Tensor, options: Conv3dOptions = .init(),
+                               dx dxOut: GradientOutput = .new, dw dwOut: GradientOutput = .new,
+                               db dbOut: GradientOutput = .new) throws -> (dx: Tensor?, dw: Tensor?, db: Tensor?)
     {
         let g = try conv3dGeometry(x, weight, options, "conv3d backward")
         let (n, o) = (x.shape[0], weight.shape[0])
         try Check.shape(dy, Shape(n, o, g.output.d, g.output.h, g.output.w), "conv3d backward")
-        let dx = try zeros(x.shape, name: "conv3d dx")
-        let dw = try zeros(weight.shape, name: "conv3d dW")
+        let dx = try dxOut.overwriting.target(x.shape, name: "conv3d dx", on: self)
+        let dw = try dwOut.zeroedTarget(weight.shape, name: "conv3d dW", on: self)
         for i in 0..<n {
             let inOff = i * g.channels * g.inputVolume, outOff = i * o * g.outputVolume
-            try backwardDataCore(dy, outOff, g, weight, outChannels: o, dx, inOff)
-            try backwardWeightCore(x, inOff, dy, outOff, g, outChannels: o, dw)
+            if let dx { try backwardDataCore(dy, outOff, g, weight, outChannels: o, dx, inOff) }
+            if let dw { try backwardWeightCore(x, inOff, dy, outOff, g, outChannels: o, dw) }
         }
-        return (dx, dw, try addBiasBackward(dy: dy, axis: 1))
+        return (dx, dw, try addBiasBackward(dy: dy, axis: 1, into: dbOut))
     }
 
     // MARK: Conv2d = Conv3d with depth 1
@@ -148,12 +169,16 @@ extension Backend {
     }
 
     public func conv2dBackward(_ x: Tensor, weight: Tensor, dy: Tensor, stride: (Int, Int) = (1, 1),
-                               padding: (Int, Int) = (0, 0)) throws -> (dx: Tensor, dw: Tensor, db: Tensor) {
+                               padding: (Int, Int) = (0, 0), dx dxOut: GradientOutput = .new,
+                               dw dwOut: GradientOutput = .new, db dbOut: GradientOutput = .new) throws
+        -> (dx: Tensor?, dw: Tensor?, db: Tensor?)
+    {
         let (x5, w5) = try as3d(x, weight, "conv2d backward")
         try Check.rank(dy, 4, "conv2d backward", "dy (N, O, Ho, Wo)")
         let dy5 = try dy.reshaped(Shape(dy.shape[0], dy.shape[1], 1, dy.shape[2], dy.shape[3]))
-        let r = try conv3dBackward(x5, weight: w5, dy: dy5, options: .init(stride: (1, stride.0, stride.1), padding: (0, padding.0, padding.1)))
-        return (try r.dx.reshaped(x.shape), try r.dw.reshaped(weight.shape), r.db)
+        let r = try conv3dBackward(x5, weight: w5, dy: dy5, options: .init(stride: (1, stride.0, stride.1), padding: (0, padding.0, padding.1)),
+                                   dx: try dxOut.reshaped(x5.shape), dw: try dwOut.reshaped(w5.shape), db: dbOut)
+        return (try r.dx?.reshaped(x.shape), try r.dw?.reshaped(weight.shape), r.db)
     }
 
     private func as3d(_ x: Tensor, _ w: Tensor, _ op: String) throws -> (Tensor, Tensor) {
@@ -186,7 +211,7 @@ extension Backend {
     public func convTranspose3d(_ x: Tensor, weight: Tensor, bias: Tensor?, options: Conv3dOptions) throws -> Tensor {
         let (g, shape) = try transposedGeometry(x, weight, options, "convTranspose3d")
         let (n, cin) = (x.shape[0], x.shape[1])
-        let y = try zeros(shape, name: "convTranspose3d output")
+        let y = try allocate(shape, name: "convTranspose3d output")
         for i in 0..<n {
             try backwardDataCore(x, i * cin * g.outputVolume, g, weight, outChannels: cin, y, i * g.channels * g.inputVolume)
         }
@@ -197,20 +222,54 @@ extension Backend {
         return y
     }
 
-    /// (dx, dW, db) for `convTranspose3d`.
-    public func convTranspose3dBackward(_ x: Tensor, weight: Tensor, dy: Tensor, options: Conv3dOptions) throws
-        -> (dx: Tensor, dw: Tensor, db: Tensor)
+    /// (dx, dW, db) for `convTranspose3d`, each written where `dx`, `dw`, `db` say (nil where skipped).
+    public func convTranspose3dBackward(_ x: Tensor, weight: Tensor, dy: Tensor, options: Conv3dOptions,
+                                        dx dxOut: GradientOutput = .new, dw dwOut: GradientOutput = .new,
+                                        db dbOut: GradientOutput = .new) throws -> (dx: Tensor?, dw: Tensor?, db: Tensor?)
     {
         let (g, shape) = try transposedGeometry(x, weight, options, "convTranspose3d backward")
         try Check.shape(dy, shape, "convTranspose3d backward")
         let (n, cin) = (x.shape[0], x.shape[1])
-        let dx = try allocate(x.shape, name: "convTranspose3d dx")
-        let dw = try zeros(weight.shape, name: "convTranspose3d dW")
+        let dx = try dxOut.overwriting.target(x.shape, name: "convTranspose3d dx", on: self)
+        let dw = try dwOut.zeroedTarget(weight.shape, name: "convTranspose3d dW", on: self)
         for i in 0..<n {
             let xOff = i * cin * g.outputVolume, yOff = i * g.channels * g.inputVolume
-            try convForward(input: dy, inOffset: yOff, geometry: g, weight: weight, outChannels: cin, out: dx, outOffset: xOff)
-            try backwardWeightCore(dy, yOff, x, xOff, g, outChannels: cin, dw)
+            if let dx {
+                try convForward(input: dy, inOffset: yOff, geometry: g, weight: weight, outChannels: cin, out: dx, outOffset: xOff)
+            }
+            if let dw { try backwardWeightCore(dy, yOff, x, xOff, g, outChannels: cin, dw) }
         }
-        return (dx, dw, try addBiasBackward(dy: dy, axis: 1))
+        return (dx, dw, try addBiasBackward(dy: dy, axis: 1, into: dbOut))
+    }
+}
+
+extension ConvGeometry {
+    /// A 1×1×1 kernel, stride 1, no padding: the input is its own im2col matrix (C, D·H·W).
+    public var isPointwise: Bool {
+        kernelVolume == 1 && stride == (1, 1, 1) && padding == (0, 0, 0)
+    }
+
+    /// The input depths that output depths [d0, d0 + nd) read: [d0·s − p, (d0+nd−1)·s − p + k − 1] clipped to
+    /// the volume (empty when the slab reads only padding).
+    public func col2imDepths(d0: Int, nd: Int) -> Range<Int> {
+        let lo = max(0, d0 * stride.d - padding.d)
+        let hi = min(input.d - 1, (d0 + nd - 1) * stride.d - padding.d + kernel.d - 1)
+        return lo..<max(lo, hi + 1)
+    }
+
+    /// The input depths a col2im launch for output depths [d0, d0 + nd) writes: those the slab reads, from
+    /// `fresh` on where the slab leaves a gap before them, through the last depth when `last`.
+    public func col2imLaunchDepths(d0: Int, nd: Int, fresh: Int, last: Bool) -> Range<Int> {
+        let reads = col2imDepths(d0: d0, nd: nd)
+        let lo = min(reads.lowerBound, fresh)
+        return lo..<max(lo, last ? input.d : reads.upperBound)
+    }
+}
+
+extension GradientOutput {
+    /// The same target seen with another shape (a Conv2d tensor as the Conv3d one it is).
+    func reshaped(_ shape: Shape) throws -> GradientOutput {
+        if case let .accumulate(slot) = self { return .accumulate(into: try slot.reshaped(shape)) }
+        return self
     }
 }

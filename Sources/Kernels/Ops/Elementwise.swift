@@ -48,6 +48,14 @@ extension Backend {
         return y
     }
 
+    /// act(a + b), same shapes.
+    public func addActivated(_ a: Tensor, _ b: Tensor, activation: FusedActivation) throws -> Tensor {
+        try Check.same(a, b, "addActivated")
+        let y = try allocate(a.shape, name: "add + activation output")
+        try addActivated(a: a, b: b, activation: activation, y: y)
+        return y
+    }
+
     /// y = x + bias broadcast along `axis` (Linear: the last axis; Conv: axis 1). bias: (x.shape[axis])
     public func addBias(_ x: Tensor, _ bias: Tensor, axis: Int) throws -> Tensor {
         let d = x.shape.split(at: axis)
@@ -59,9 +67,14 @@ extension Backend {
 
     /// dbias = Σ dy over every axis but `axis`.
     public func addBiasBackward(dy: Tensor, axis: Int) throws -> Tensor {
+        try addBiasBackward(dy: dy, axis: axis, into: .new)!
+    }
+
+    /// dbias written where `into` says: a new tensor, added into a parameter slot, or not at all (nil).
+    public func addBiasBackward(dy: Tensor, axis: Int, into target: GradientOutput) throws -> Tensor? {
         let d = dy.shape.split(at: axis)
-        let db = try allocate(Shape(d.mid), name: "bias grad")
-        try sumKeepingMiddle(dy, dims: Dims3(d.outer, d.mid, d.inner), into: db)
+        guard let db = try target.target(Shape(d.mid), name: "bias grad", on: self) else { return nil }
+        try sumKeepingMiddle(dy, dims: Dims3(d.outer, d.mid, d.inner), into: db, accumulate: target.accumulates)
         return db
     }
 

@@ -50,17 +50,24 @@ extension Backend {
         return y
     }
 
-    /// (dx, dW, db) for `linear`.
-    public func linearBackward(_ x: Tensor, weight: Tensor, dy: Tensor) throws -> (dx: Tensor, dw: Tensor, db: Tensor) {
+    /// (dx, dW, db) for `linear`, each written where `dx`, `dw`, `db` say (nil where skipped).
+    public func linearBackward(_ x: Tensor, weight: Tensor, dy: Tensor, dx dxOut: GradientOutput = .new,
+                               dw dwOut: GradientOutput = .new, db dbOut: GradientOutput = .new) throws
+        -> (dx: Tensor?, dw: Tensor?, db: Tensor?)
+    {
         let (out, inF) = (weight.shape[0], weight.shape[1])
         try Check.shape(dy, x.shape.replacing(axis: -1, with: out), "linear backward")
         let rows = x.count / max(inF, 1)
-        let dx = try allocate(x.shape, name: "linear dx")
-        try gemm(GemmArgs(m: rows, n: inF, k: out), a: dy, b: weight, c: dx)
-        let dw = try allocate(weight.shape, name: "linear dW")
-        try gemm(GemmArgs(m: out, n: inF, k: rows, transA: true), a: dy, b: x, c: dw)
-        let db = try allocate(Shape(out), name: "linear db")
-        try sumKeepingMiddle(dy, dims: Dims3(rows, out, 1), into: db)
+        let dx = try dxOut.target(x.shape, name: "linear dx", on: self)
+        if let dx {
+            try gemm(GemmArgs(m: rows, n: inF, k: out, beta: dxOut.accumulates ? 1 : 0), a: dy, b: weight, c: dx)
+        }
+        let dw = try dwOut.target(weight.shape, name: "linear dW", on: self)
+        if let dw {
+            try gemm(GemmArgs(m: out, n: inF, k: rows, transA: true, beta: dwOut.accumulates ? 1 : 0), a: dy, b: x, c: dw)
+        }
+        let db = try dbOut.target(Shape(out), name: "linear db", on: self)
+        if let db { try sumKeepingMiddle(dy, dims: Dims3(rows, out, 1), into: db, accumulate: dbOut.accumulates) }
         return (dx, dw, db)
     }
 }

@@ -6,6 +6,8 @@ public struct NormCache {
     public let rstd: Tensor   // (B) 1/sqrt(var + eps)
     /// Statistics were constants (BatchNorm in eval mode), not functions of x.
     public let constantStats: Bool
+    /// The activation fused after the normalisation (its derivative is folded into the backward).
+    public var activation: FusedActivation = .none
 }
 
 /// BatchNorm2d's running statistics, updated in place in training mode (PyTorch semantics).
@@ -17,16 +19,18 @@ public struct RunningStats {
 
 extension Backend {
     private func normForward(_ x: Tensor, dims: Dims3, eps: Float, affine: NormAffine, gamma: Tensor?, beta: Tensor?,
-                             op: String) throws -> (y: Tensor, cache: NormCache, variance: Tensor) {
+                             activation: FusedActivation = .none, op: String) throws
+        -> (y: Tensor, cache: NormCache, variance: Tensor)
+    {
         try Check.that((gamma == nil) == (beta == nil), op, "weight and bias must be given together")
+        try Check.that(activation == .none || gamma == nil, op, "a fused activation needs a non-affine normalisation")
         let mean = try allocate(Shape(dims.mid), name: "\(op) mean")
         let variance = try allocate(Shape(dims.mid), name: "\(op) var")
         let rstd = try allocate(Shape(dims.mid), name: "\(op) rstd")
-        try normStats(x: x, dims: dims, eps: eps, mean: mean, variance: variance, rstd: rstd)
         let y = try allocate(x.shape, name: "\(op) output")
-        try normApply(x: x, mean: mean, rstd: rstd, affine: gamma == nil ? .none : affine, gamma: gamma, beta: beta,
-                      dims: dims, y: y)
-        return (y, NormCache(mean: mean, rstd: rstd, constantStats: false), variance)
+        try normalize(x: x, dims: dims, eps: eps, affine: gamma == nil ? .none : affine, gamma: gamma, beta: beta,
+                      activation: activation, mean: mean, variance: variance, rstd: rstd, y: y)
+        return (y, NormCache(mean: mean, rstd: rstd, constantStats: false, activation: activation), variance)
     }
 
     private func normBackwardInput(_ x: Tensor, dy: Tensor, cache: NormCache, dims: Dims3, affine: NormAffine,
@@ -34,26 +38,30 @@ extension Backend {
         try Check.same(x, dy, op)
         let s1 = try allocate(Shape(dims.mid), name: "\(op) s1"), s2 = try allocate(Shape(dims.mid), name: "\(op) s2")
         if !cache.constantStats {
-            try normBackwardSums(x: x, mean: cache.mean, rstd: cache.rstd, affine: affine, gamma: gamma, dy: dy,
-                                 dims: dims, s1: s1, s2: s2)
+            try normBackwardSums(x: x, mean: cache.mean, rstd: cache.rstd, affine: affine, gamma: gamma,
+                                 activation: cache.activation, dy: dy, dims: dims, s1: s1, s2: s2)
         }
         let dx = try allocate(x.shape, name: "\(op) dx")
-        try normBackwardInput(x: x, mean: cache.mean, rstd: cache.rstd, affine: affine, gamma: gamma, dy: dy,
-                              s1: s1, s2: s2, dims: dims, constantStats: cache.constantStats, dx: dx)
+        try normBackwardInput(x: x, mean: cache.mean, rstd: cache.rstd, affine: affine, gamma: gamma,
+                              activation: cache.activation, dy: dy, s1: s1, s2: s2, dims: dims,
+                              constantStats: cache.constantStats, dx: dx)
         return dx
     }
 
-    /// Per-row affine gradients: (dgamma, dbeta) of length `groups`, folding rows b with b % groups.
-    private func rowParamGrads(_ x: Tensor, dy: Tensor, cache: NormCache, dims: Dims3, groups: Int, op: String)
-        throws -> (dgamma: Tensor, dbeta: Tensor)
+    /// Per-row affine gradients: (dgamma, dbeta) of length `groups`, folding rows b with b % groups, written where
+    /// `dgamma` and `dbeta` say.
+    private func rowParamGrads(_ x: Tensor, dy: Tensor, cache: NormCache, dims: Dims3, groups: Int, op: String,
+                               dgamma gOut: GradientOutput, dbeta bOut: GradientOutput) throws -> (dgamma: Tensor?, dbeta: Tensor?)
     {
+        guard gOut.isNeeded || bOut.isNeeded else { return (nil, nil) }
         let sDy = try allocate(Shape(dims.mid), name: "\(op) Σdy"), sDyX = try allocate(Shape(dims.mid), name: "\(op) Σdy·x̂")
-        try normBackwardSums(x: x, mean: cache.mean, rstd: cache.rstd, affine: .none, gamma: nil, dy: dy, dims: dims,
-                             s1: sDy, s2: sDyX)
+        try normBackwardSums(x: x, mean: cache.mean, rstd: cache.rstd, affine: .none, gamma: nil, activation: .none,
+                             dy: dy, dims: dims, s1: sDy, s2: sDyX)
         let fold = Dims3(dims.mid / groups, groups, 1)
-        let dgamma = try allocate(Shape(groups), name: "\(op) dweight"), dbeta = try allocate(Shape(groups), name: "\(op) dbias")
-        try reduceSum(x: sDyX, dims: fold, keep: .middle, y: dgamma)
-        try reduceSum(x: sDy, dims: fold, keep: .middle, y: dbeta)
+        let dgamma = try gOut.target(Shape(groups), name: "\(op) dweight", on: self)
+        let dbeta = try bOut.target(Shape(groups), name: "\(op) dbias", on: self)
+        if let dgamma { try reduceSum(x: sDyX, dims: fold, keep: .middle, y: dgamma, accumulate: gOut.accumulates) }
+        if let dbeta { try reduceSum(x: sDy, dims: fold, keep: .middle, y: dbeta, accumulate: bOut.accumulates) }
         return (dgamma, dbeta)
     }
 
@@ -70,36 +78,51 @@ extension Backend {
         return (r.y, r.cache)
     }
 
-    public func layerNormBackward(_ x: Tensor, gamma: Tensor?, cache: NormCache, dy: Tensor) throws
-        -> (dx: Tensor, dgamma: Tensor?, dbeta: Tensor?)
+    /// (dx, dgamma, dbeta), each written where `dx`, `dgamma`, `dbeta` say (nil where skipped or without gamma).
+    public func layerNormBackward(_ x: Tensor, gamma: Tensor?, cache: NormCache, dy: Tensor, dx dxOut: GradientOutput = .new,
+                                  dgamma gOut: GradientOutput = .new, dbeta bOut: GradientOutput = .new) throws
+        -> (dx: Tensor?, dgamma: Tensor?, dbeta: Tensor?)
     {
         let f = x.shape[-1]
         let dims = Dims3(1, x.count / max(f, 1), f)
-        let dx = try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perColumn, gamma: gamma, op: "layerNorm")
-        guard gamma != nil else { return (dx, nil, nil) }
-        let dg = try allocate(Shape(f), name: "layerNorm dweight"), db = try allocate(Shape(f), name: "layerNorm dbias")
-        try normColumnParamGrads(x: x, mean: cache.mean, rstd: cache.rstd, dy: dy, dims: dims, dgamma: dg, dbeta: db)
-        return (dx, dg, db)
+        let dx = dxOut.isNeeded
+            ? try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perColumn, gamma: gamma, op: "layerNorm") : nil
+        guard gamma != nil, gOut.isNeeded || bOut.isNeeded else { return (dx, nil, nil) }
+        // One kernel writes both (a skipped one into scratch); when either adds into a slot, the other starts at 0.
+        let accumulate = gOut.accumulates || bOut.accumulates
+        func buffer(_ o: GradientOutput, _ name: String) throws -> Tensor {
+            let o = o.isNeeded ? o : .new
+            return try (accumulate ? o.zeroedTarget(Shape(f), name: name, on: self) : o.target(Shape(f), name: name, on: self))!
+        }
+        let dg = try buffer(gOut, "layerNorm dweight"), db = try buffer(bOut, "layerNorm dbias")
+        try normColumnParamGrads(x: x, mean: cache.mean, rstd: cache.rstd, dy: dy, dims: dims, dgamma: dg, dbeta: db,
+                                 accumulate: accumulate)
+        return (dx, gOut.isNeeded ? dg : nil, bOut.isNeeded ? db : nil)
     }
 
     // MARK: InstanceNorm (3d or any spatial rank): per (n, c) over the spatial axes
 
-    /// x: (N, C, ...spatial), gamma/beta: (C) or nil (MONAI's UNETR blocks use affine = False).
-    public func instanceNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, eps: Float = 1e-5) throws -> (y: Tensor, cache: NormCache) {
+    /// x: (N, C, ...spatial), gamma/beta: (C) or nil (MONAI's UNETR blocks use affine = False); `activation` fused
+    /// after (non-affine only: MONAI's InstanceNorm → LeakyReLU).
+    public func instanceNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, eps: Float = 1e-5,
+                             activation: FusedActivation = .none) throws -> (y: Tensor, cache: NormCache) {
         let (dims, c) = try instanceDims(x, gamma, beta)
         let r = try normForward(x, dims: dims, eps: eps, affine: .perRow(groups: c), gamma: gamma, beta: beta,
-                                op: "instanceNorm")
+                                activation: activation, op: "instanceNorm")
         return (r.y, r.cache)
     }
 
-    public func instanceNormBackward(_ x: Tensor, gamma: Tensor?, cache: NormCache, dy: Tensor) throws
-        -> (dx: Tensor, dgamma: Tensor?, dbeta: Tensor?)
+    /// (dx, dgamma, dbeta), each written where `dx`, `dgamma`, `dbeta` say (nil where skipped or without gamma).
+    public func instanceNormBackward(_ x: Tensor, gamma: Tensor?, cache: NormCache, dy: Tensor,
+                                     dx dxOut: GradientOutput = .new, dgamma gOut: GradientOutput = .new,
+                                     dbeta bOut: GradientOutput = .new) throws -> (dx: Tensor?, dgamma: Tensor?, dbeta: Tensor?)
     {
         let (dims, c) = try instanceDims(x, gamma, nil)
-        let dx = try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perRow(groups: c), gamma: gamma,
-                                       op: "instanceNorm")
+        let dx = dxOut.isNeeded
+            ? try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perRow(groups: c), gamma: gamma,
+                                    op: "instanceNorm") : nil
         guard gamma != nil else { return (dx, nil, nil) }
-        let g = try rowParamGrads(x, dy: dy, cache: cache, dims: dims, groups: c, op: "instanceNorm")
+        let g = try rowParamGrads(x, dy: dy, cache: cache, dims: dims, groups: c, op: "instanceNorm", dgamma: gOut, dbeta: bOut)
         return (dx, g.dgamma, g.dbeta)
     }
 
@@ -138,18 +161,22 @@ extension Backend {
         let rstd = try apply(.rsqrt(epsilon: eps), running.variance)
         let mean = try copy(running.mean, name: "\(op) mean")
         let y = try allocate(x.shape, name: "\(op) output")
-        try normApply(x: x, mean: mean, rstd: rstd, affine: .perRow(groups: c), gamma: gamma, beta: beta, dims: dims, y: y)
+        try normApply(x: x, mean: mean, rstd: rstd, affine: .perRow(groups: c), gamma: gamma, beta: beta, activation: .none,
+                      dims: dims, y: y)
         return (y, NormCache(mean: mean, rstd: rstd, constantStats: true))
     }
 
-    public func batchNormBackward(_ x: Tensor, gamma: Tensor, cache: NormCache, dy: Tensor) throws
-        -> (dx: Tensor, dgamma: Tensor, dbeta: Tensor)
+    /// (dx, dgamma, dbeta), each written where `dx`, `dgamma`, `dbeta` say (nil where skipped).
+    public func batchNormBackward(_ x: Tensor, gamma: Tensor, cache: NormCache, dy: Tensor, dx dxOut: GradientOutput = .new,
+                                  dgamma gOut: GradientOutput = .new, dbeta bOut: GradientOutput = .new) throws
+        -> (dx: Tensor?, dgamma: Tensor?, dbeta: Tensor?)
     {
         let (n, c) = (x.shape[0], x.shape[1])
         let dims = Dims3(n, c, x.count / max(n * c, 1))
-        let dx = try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perRow(groups: c), gamma: gamma,
-                                       op: "batchNorm")
-        let g = try rowParamGrads(x, dy: dy, cache: cache, dims: dims, groups: c, op: "batchNorm")
+        let dx = dxOut.isNeeded
+            ? try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perRow(groups: c), gamma: gamma,
+                                    op: "batchNorm") : nil
+        let g = try rowParamGrads(x, dy: dy, cache: cache, dims: dims, groups: c, op: "batchNorm", dgamma: gOut, dbeta: bOut)
         return (dx, g.dgamma, g.dbeta)
     }
 }

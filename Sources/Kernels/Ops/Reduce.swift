@@ -2,11 +2,12 @@
 extension Backend {
     /// Σ over the outer and inner axes of x viewed as `dims`, keeping the middle: y (mid).
     /// With inner == 1 this sums rows, which the column-per-work-item kernel does with sequential reads.
-    public func sumKeepingMiddle(_ x: Tensor, dims: Dims3, into y: Tensor) throws {
+    /// With `accumulate`, y += the sums.
+    public func sumKeepingMiddle(_ x: Tensor, dims: Dims3, into y: Tensor, accumulate: Bool = false) throws {
         if dims.inner == 1 {
-            try reduceSum(x: x, dims: Dims3(1, dims.outer, dims.mid), keep: .outer, y: y)
+            try reduceSum(x: x, dims: Dims3(1, dims.outer, dims.mid), keep: .outer, y: y, accumulate: accumulate)
         } else {
-            try reduceSum(x: x, dims: dims, keep: .middle, y: y)
+            try reduceSum(x: x, dims: dims, keep: .middle, y: y, accumulate: accumulate)
         }
     }
 
@@ -18,14 +19,14 @@ extension Backend {
         var dims = x.shape.dims
         dims.remove(at: axis < 0 ? axis + x.shape.rank : axis)
         let y = try allocate(Shape(dims), name: "sum output")
-        try reduceSum(x: x, dims: Dims3(d.outer, d.mid, d.inner), keep: .outer, y: y)
+        try reduceSum(x: x, dims: Dims3(d.outer, d.mid, d.inner), keep: .outer, y: y, accumulate: false)
         return y
     }
 
     /// Σ of every element, as a scalar tensor (shape ()).
     public func sum(_ x: Tensor) throws -> Tensor {
         let y = try allocate(Shape([]), name: "sum output")
-        try reduceSum(x: x, dims: Dims3(1, 1, x.count), keep: .middle, y: y)
+        try reduceSum(x: x, dims: Dims3(1, 1, x.count), keep: .middle, y: y, accumulate: false)
         return y
     }
 

@@ -72,17 +72,20 @@ extension Backend {
         return (y, lse)
     }
 
-    /// (dqkv, dPadBias, dBiasPerHead (heads, N·N)) of `windowAttention` for upstream dy.
-    public func windowAttentionGradients(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor, dy: Tensor) throws
-        -> (dqkv: Tensor, dPadBias: Tensor, dBiasPerHead: Tensor)
+    /// (dqkv, dPadBias, dBiasPerHead (heads, N·N)) of `windowAttention` for upstream dy; dPadBias written where
+    /// `padBias` says (the qkv Linear's bias: skipped without one, added into its slot in a parameter arena).
+    public func windowAttentionGradients(_ a: WindowAttentionInputs, y: Tensor, lse: Tensor, dy: Tensor,
+                                         padBias: GradientOutput = .new) throws
+        -> (dqkv: Tensor, dPadBias: Tensor?, dBiasPerHead: Tensor)
     {
         try check(a, "windowAttention backward")
         try Check.shape(dy, y.shape, "windowAttention backward")
         let n = a.geometry.tokens
         let dqkv = try allocate(a.qkv.shape, name: "window attention dqkv")
-        let dPad = try allocate(a.padBias.shape, name: "window attention dPadBias")
+        let dPad = try padBias.target(a.padBias.shape, name: "window attention dPadBias", on: self)
         let dBias = try allocate(Shape(a.heads, n * n), name: "window attention bias grad per head")
-        try windowAttentionBackward(a, y: y, lse: lse, dy: dy, dqkv: dqkv, dPadBias: dPad, dBiasPerHead: dBias)
+        try windowAttentionBackward(a, y: y, lse: lse, dy: dy, dqkv: dqkv, dPadBias: dPad, accumulatePad: padBias.accumulates,
+                                    dBiasPerHead: dBias)
         return (dqkv, dPad, dBias)
     }
 }

@@ -28,12 +28,11 @@ public final class UnetResBlock: Module {
 
     /// x: (N, Cin, D, H, W) → (N, Cout, D, H, W)
     public func callAsFunction(_ x: Variable, tape: Tape) throws -> Variable {
-        var out = try tape.instanceNorm(try conv1(x, tape: tape), weight: nil, bias: nil)
-        out = try tape.leakyRelu(out, slope: 0.01)
+        var out = try tape.instanceNorm(try conv1(x, tape: tape), weight: nil, bias: nil, activation: .leakyRelu(slope: 0.01))
         out = try tape.instanceNorm(try conv2(out, tape: tape), weight: nil, bias: nil)
         var residual = x
         if let conv3 { residual = try tape.instanceNorm(try conv3(x, tape: tape), weight: nil, bias: nil) }
-        return try tape.leakyRelu(try tape.add(out, residual), slope: 0.01)
+        return try tape.addLeakyRelu(out, residual, slope: 0.01)
     }
 }
 

@@ -11,6 +11,8 @@ public final class WindowAttention: Module {
     let qkv: Linear, proj: Linear
     /// Device constants per window layout (index slices, CSR, mask regions).
     private var constants: [WindowGeometry: WindowAttentionConstants] = [:]
+    /// A padded token's qkv when the qkv Linear has no bias (MONAI's default): zeros, made once.
+    private var zeroPad: Tensor?
 
     public init(dim: Int, heads: Int, window: [Int], qkvBias: Bool, backend: Backend, initializer: inout Initializer) throws {
         self.dim = dim
@@ -28,6 +30,12 @@ public final class WindowAttention: Module {
     public var parameters: [(String, Parameter)] { [("relative_position_bias_table", table)] }
     public var buffers: [(String, Buffer)] { [("relative_position_index", index)] }
     public var children: [(String, Module)] { [("qkv", qkv), ("proj", proj)] }
+
+    private func zeros(_ be: Backend) throws -> Tensor {
+        let z = try zeroPad ?? be.full(Shape(3 * dim), value: 0, name: "qkv pad (no bias)")
+        zeroPad = z
+        return z
+    }
 
     /// The loaded relative_position_index must equal the one computed for the window.
     public func verifyIndex(backend: Backend, key: String) throws {
@@ -48,7 +56,7 @@ public final class WindowAttention: Module {
     /// The qkv Linear runs on the tokens; a padded token's q, k, v are the Linear's bias.
     public func callAsFunction(tokens x: Variable, geometry g: WindowGeometry, tape: Tape) throws -> Variable {
         let be = tape.backend
-        let padBias = try qkv.bias?.on(tape) ?? tape.input(try be.full(Shape(3 * dim), value: 0, name: "qkv pad (no bias)"))
+        let padBias = try qkv.bias?.on(tape) ?? tape.input(try zeros(be))
         let y = try tape.windowAttention(try qkv(x, tape: tape), padBias: padBias, table: table.on(tape),
                                          constants: try constants(g, be), heads: heads)
         return try proj(y, tape: tape)
