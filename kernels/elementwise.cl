@@ -22,22 +22,34 @@ __kernel void fill(__global float* y, const float value, const int n) {
     if (i < n) y[i] = value;
 }
 
-// y[i] = f(x[i]); p is the op's parameter (LeakyReLU slope, scale factor, rsqrt epsilon).
+// f(v); p is the op's parameter (LeakyReLU slope, scale factor, rsqrt epsilon).
+inline float unary_value(const float v, const int op, const float p) {
+    switch (op) {
+    case UNARY_RELU: return v > 0.0f ? v : 0.0f;
+    case UNARY_LEAKY_RELU: return v > 0.0f ? v : v * p;
+    case UNARY_GELU: return 0.5f * v * (1.0f + erf(v * 0.70710678118654752f));
+    case UNARY_SIGMOID: return 1.0f / (1.0f + exp(-v));
+    case UNARY_RSQRT: return 1.0f / sqrt(v + p);
+    case UNARY_ABS: return fabs(v);
+    default: return v * p;
+    }
+}
+
+// y[i] = f(x[i])
 __kernel void unary_forward(__global const float* x, __global float* y, const int n, const int op, const float p) {
     const int i = get_global_id(0);
+    if (i < n) y[i] = unary_value(x[i], op, p);
+}
+
+// pre (n / C, C) += bias[c], then y = f(pre): a Linear's bias and its activation in one pass (the MLP's GELU);
+// pre keeps the pre-activation for the backward.
+__kernel void bias_unary_forward(__global float* pre, __global const float* bias, __global float* y, const int n,
+                                 const int C, const int op, const float p) {
+    const int i = get_global_id(0);
     if (i >= n) return;
-    const float v = x[i];
-    float r;
-    switch (op) {
-    case UNARY_RELU: r = v > 0.0f ? v : 0.0f; break;
-    case UNARY_LEAKY_RELU: r = v > 0.0f ? v : v * p; break;
-    case UNARY_GELU: r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f)); break;
-    case UNARY_SIGMOID: r = 1.0f / (1.0f + exp(-v)); break;
-    case UNARY_RSQRT: r = 1.0f / sqrt(v + p); break;
-    case UNARY_ABS: r = fabs(v); break;
-    default: r = v * p; break;
-    }
-    y[i] = r;
+    const float v = pre[i] + bias[i % C];
+    pre[i] = v;
+    y[i] = unary_value(v, op, p);
 }
 
 // dx[i] = f'(x[i]) * dy[i]  (dx is overwritten)
@@ -88,15 +100,15 @@ __kernel void axpy(const float alpha, __global const float* x, __global float* y
     if (i < n) y[i] += alpha * x[i];
 }
 
-// y viewed as (A, B, C). mode 0: y[a,b,c] += src[b]; mode 1: y[a,b,c] += src[a,c].
-__kernel void broadcast_add(__global float* y, __global const float* src,
+// y viewed as (A, B, C) = base + src broadcast (base may be y itself). mode 0: src[b]; mode 1: src[a,c].
+__kernel void broadcast_add(__global float* y, __global const float* base, __global const float* src,
                             const int A, const int B, const int C, const int mode) {
     const int i = get_global_id(0);
     if (i >= A * B * C) return;
     const int c = i % C;
     const int b = (i / C) % B;
     const int a = i / (B * C);
-    y[i] += mode == 0 ? src[b] : src[a * C + c];
+    y[i] = base[i] + (mode == 0 ? src[b] : src[a * C + c]);
 }
 
 // Counter-based hash (same constants as Sources/Kernels/Ops/Dropout.swift).

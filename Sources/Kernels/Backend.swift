@@ -39,8 +39,11 @@ public protocol Backend: AnyObject {
     func axpy(alpha: Float, x: Tensor, y: Tensor) throws
     /// y = act(a + b) (the residual join of MONAI's UnetResBlock).
     func addActivated(a: Tensor, b: Tensor, activation: FusedActivation, y: Tensor) throws
-    /// y viewed as `dims` += src broadcast along the other axes (`.middle`: src[b]; `.outer`: src[a, c]).
-    func broadcastAdd(y: Tensor, src: Tensor, dims: Dims3, along: Dims3.Keep) throws
+    /// y viewed as `dims` = base (nil: y itself) + src broadcast along the other axes (`.middle`: src[b]; `.outer`:
+    /// src[a, c]).
+    func broadcastAdd(y: Tensor, base: Tensor?, src: Tensor, dims: Dims3, along: Dims3.Keep) throws
+    /// pre (rows, columns) += bias[column], then y = f(pre): a Linear's bias and activation in one pass.
+    func biasUnary(_ op: UnaryOp, pre: Tensor, bias: Tensor, columns: Int, y: Tensor) throws
     /// y[i] = 1/(1-p) where kept, 0 where dropped; the same mask on every backend for a seed.
     func dropoutMask(y: Tensor, p: Float, seed: UInt64) throws
 
@@ -51,6 +54,9 @@ public protocol Backend: AnyObject {
     // MARK: GEMM (Ops/Matmul.swift)
     /// C = alpha · op(A) · op(B) + beta · C, row-major, strided batches.
     func gemm(_ args: GemmArgs, a: Tensor, b: Tensor, c: Tensor) throws
+    /// A sum of GEMMs into C (m × n at cOffset, leading dimension ldc) over `totalK` values of k in all; each added
+    /// GEMM carries C's placement in its own args too.
+    func beginGemmSum(into c: Tensor, m: Int, n: Int, ldc: Int, cOffset: Int, totalK: Int) throws -> GemmSum
 
     // MARK: softmax over the last axis (Ops/Softmax.swift)
     func softmax(x: Tensor, y: Tensor, rows: Int, cols: Int) throws

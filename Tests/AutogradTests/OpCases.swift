@@ -86,11 +86,21 @@ let opCases: [OpCase] = [
     OpCase("bmm ABᵀ", [InputSpec(2, 9, 5), InputSpec(2, 7, 5)]) { t, v in try t.matmul(v[0], v[1], transB: true) },
     OpCase("linear", [InputSpec(2, 3, 5), InputSpec(4, 5), InputSpec(4)]) { t, v in try t.linear(v[0], weight: v[1], bias: v[2]) },
     OpCase("linear no bias", [InputSpec(7, 5), InputSpec(3, 5)]) { t, v in try t.linear(v[0], weight: v[1], bias: nil) },
+    OpCase("linear + residual", [InputSpec(2, 3, 5), InputSpec(4, 5), InputSpec(4), InputSpec(2, 3, 4)]) { t, v in
+        try t.linear(v[0], weight: v[1], bias: v[2], residual: v[3])
+    },
+    OpCase("linear no bias + residual", [InputSpec(7, 5), InputSpec(3, 5), InputSpec(7, 3)]) { t, v in
+        try t.linear(v[0], weight: v[1], bias: nil, residual: v[2])
+    },
+    OpCase("linear + GELU", [InputSpec(2, 3, 5), InputSpec(4, 5), InputSpec(4)]) { t, v in
+        try t.linear(v[0], weight: v[1], bias: v[2], activation: .gelu)
+    },
+    OpCase("addBias axis -1", [InputSpec(3, 4, 5), InputSpec(5)]) { t, v in try t.addBias(v[0], v[1], axis: -1) },
     OpCase("add", [InputSpec(3, 5), InputSpec(3, 5)]) { t, v in try t.add(v[0], v[1]) },
     OpCase("sub", [InputSpec(3, 5), InputSpec(3, 5)]) { t, v in try t.sub(v[0], v[1]) },
     OpCase("mul", [InputSpec(3, 5), InputSpec(3, 5)]) { t, v in try t.mul(v[0], v[1]) },
     OpCase("scale", [InputSpec(4, 3)]) { t, v in try t.scale(v[0], -1.7) },
-    OpCase("div", [InputSpec(3, 5), InputSpec(3, 5, fill: .awayFromZero)]) { t, v in try t.div(v[0], v[1]) },
+    OpCase("div", [InputSpec(3, 5), InputSpec(3, 5, fill: .gapped)]) { t, v in try t.div(v[0], v[1]) },
     OpCase("abs", [InputSpec(5, 7, fill: .awayFromZero)]) { t, v in try t.unary(.abs, v[0]) },
     OpCase("normalizeRows", [InputSpec(5, 7)]) { t, v in try t.normalizeRows(v[0]) },
     OpCase("crossEntropy smoothed", [InputSpec(6, 4)]) { t, v in try t.crossEntropy(v[0], classes: [0, 3, 1, 2, 3, 0], smoothing: 0.1) },

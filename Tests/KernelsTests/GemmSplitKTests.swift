@@ -48,4 +48,47 @@ final class GemmSplitKTests: XCTestCase {
             }
         }
     }
+
+    func testSlicesDivideKWhenADivisorIsNear() throws {
+        for (m, n, k) in [(48, 1296, 18432), (48, 96, 884_736), (12, 324, 9216 * 3)] {
+            let s = try XCTUnwrap(SplitK(m: m, n: n, k: k))
+            XCTAssertEqual(s.slices * s.length, k, "\(m)x\(n)x\(k): \(s) leaves a remainder")
+        }
+    }
+
+    /// A sum of GEMMs (a weight gradient over column slabs) equals the CPU's GEMMs with beta = 1 one after the other;
+    /// every product's slices go to one buffer, finished once, or once per buffer-full.
+    func testGemmSumMatchesCPUAndFinishesOncePerBufferFull() throws {
+        let cl = try TestBackends.openCL()
+        let cpu = CPUBackend()
+        let (m, n, ldc, cOffset) = (3, 5, 7, 2)
+        let ks = [1500, 2048, 1100]
+        var r = TestRandom(seed: 44)
+        let c0 = r.normals(cOffset + (m - 1) * ldc + n)
+        let operands = ks.enumerated().map { i, k -> (GemmArgs, [Float], [Float]) in
+            var g = GemmArgs(m: m, n: n, k: k, transA: i == 1, transB: i != 1)
+            (g.ldc, g.cOffset) = (ldc, cOffset)
+            let e = g.extents
+            return (g, r.normals(e.a), r.normals(e.b))
+        }
+        func run(_ backend: Backend, capacity: Int?) throws -> [Float] {
+            let c = try backend.upload(c0, shape: Shape(c0.count), name: "c")
+            let sum: GemmSum = capacity.map { SplitKGemmSum(backend: backend as! OpenCLBackend, c: c, m: m, n: n, ldc: ldc,
+                                                            cOffset: cOffset, capacity: $0) }
+                ?? ImmediateGemmSum(backend: backend, c: c)
+            for (g, a, b) in operands {
+                try sum.add(g, a: try backend.upload(a, shape: Shape(a.count), name: "a"),
+                            b: try backend.upload(b, shape: Shape(b.count), name: "b"))
+            }
+            try sum.finish()
+            return try backend.download(c)
+        }
+        let expected = try run(cpu, capacity: nil)
+        for (capacity, passes) in [(256, 1), (4, 2)] {   // 2 + 2 + 2 slices: one pass, or a flush before the third
+            let before = cl.counters
+            let got = try run(cl, capacity: capacity)
+            XCTAssertEqual(cl.counters.since(before).launches, passes, "capacity \(capacity): finishing passes")
+            assertClose(got, expected, rel: 1e-5, "GEMM sum, capacity \(capacity)")
+        }
+    }
 }

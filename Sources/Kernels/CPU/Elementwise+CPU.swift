@@ -70,14 +70,26 @@ extension CPUBackend {
         parallelRanges(y.count, grain: elementGrain) { r in for i in r { yp[i] += alpha * xp[i] } }
     }
 
-    public func broadcastAdd(y: Tensor, src: Tensor, dims: Dims3, along: Dims3.Keep) throws {
+    public func broadcastAdd(y: Tensor, base: Tensor?, src: Tensor, dims: Dims3, along: Dims3.Keep) throws {
         let yp = try ptr(y, "broadcastAdd"), sp = try ptr(src, "broadcastAdd")
+        let xp = try base.map { try ptr($0, "broadcastAdd") } ?? yp
         parallelRanges(dims.outer * dims.mid, grain: max(1, elementGrain / max(dims.inner, 1))) { rows in
             for r in rows {
                 let (a, b) = (r / dims.mid, r % dims.mid), row = r * dims.inner
                 for c in 0..<dims.inner {
-                    yp[row + c] += along == .middle ? sp[b] : sp[a * dims.inner + c]
+                    yp[row + c] = xp[row + c] + (along == .middle ? sp[b] : sp[a * dims.inner + c])
                 }
+            }
+        }
+    }
+
+    public func biasUnary(_ op: UnaryOp, pre: Tensor, bias: Tensor, columns: Int, y: Tensor) throws {
+        let pp = try ptr(pre, "biasUnary"), bp = try ptr(bias, "biasUnary"), yp = try ptr(y, "biasUnary")
+        parallelRanges(y.count, grain: elementGrain) { r in
+            for i in r {
+                let v = pp[i] + bp[i % columns]
+                pp[i] = v
+                yp[i] = Scalar.forward(op, v)
             }
         }
     }

@@ -9,6 +9,10 @@ extension CPUBackend {
     /// `CPUBackend.init`): a large product is split into row blocks of C (or column blocks, when C is
     /// wider than tall), one OpenBLAS call per core. Each block sums over k in the same order whatever
     /// core runs it, so results do not depend on scheduling.
+    public func beginGemmSum(into c: Tensor, m: Int, n: Int, ldc: Int, cOffset: Int, totalK: Int) throws -> GemmSum {
+        ImmediateGemmSum(backend: self, c: c)
+    }
+
     public func gemm(_ g: GemmArgs, a: Tensor, b: Tensor, c: Tensor) throws {
         let ap = try ptr(a, "gemm"), bp = try ptr(b, "gemm"), cp = try ptr(c, "gemm")
         guard g.m > 0, g.n > 0 else { return }

@@ -28,9 +28,16 @@ extension OpenCLBackend {
         try launch(.axpy, global: y.count, [.float(alpha), .buffer(x), .buffer(y), .int(y.count)])
     }
 
-    public func broadcastAdd(y: Tensor, src: Tensor, dims: Dims3, along: Dims3.Keep) throws {
+    public func broadcastAdd(y: Tensor, base: Tensor?, src: Tensor, dims: Dims3, along: Dims3.Keep) throws {
         try launch(.broadcast_add, global: dims.count,
-                   [.buffer(y), .buffer(src), .int(dims.outer), .int(dims.mid), .int(dims.inner), .int(Int(along.rawValue))])
+                   [.buffer(y), .buffer(base ?? y), .buffer(src), .int(dims.outer), .int(dims.mid), .int(dims.inner),
+                    .int(Int(along.rawValue))])
+    }
+
+    public func biasUnary(_ op: UnaryOp, pre: Tensor, bias: Tensor, columns: Int, y: Tensor) throws {
+        try launch(.bias_unary_forward, global: y.count,
+                   [.buffer(pre), .buffer(bias), .buffer(y), .int(y.count), .int(columns), .int(Int(op.code)),
+                    .float(op.parameter)])
     }
 
     public func dropoutMask(y: Tensor, p: Float, seed: UInt64) throws {

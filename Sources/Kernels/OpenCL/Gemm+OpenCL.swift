@@ -26,13 +26,20 @@ extension OpenCLBackend {
     /// partials (slices, m, n) = alpha · op(A)[:, slice] · op(B)[slice, :]; then C = Σ partials + beta·C.
     private func splitKGemm(_ g: GemmArgs, _ split: SplitK, a: Tensor, b: Tensor, c: Tensor) throws {
         let partials = try allocate(Shape(split.slices, g.m, g.n), name: "split-K partial products")
+        try splitKPartials(g, split, a: a, b: b, partials: partials, at: 0)
+        try splitKSum(partials, slices: split.slices, g, c: c, beta: g.beta)
+    }
+
+    /// partials[first ..< first + split.slices] (each m × n) = alpha · op(A)[:, slice] · op(B)[slice, :]: one
+    /// strided-batched GEMM over the full slices and one more for a shorter last slice.
+    func splitKPartials(_ g: GemmArgs, _ split: SplitK, a: Tensor, b: Tensor, partials: Tensor, at first: Int) throws {
         // Moving one slice along k: A's columns (rows when transposed), B's rows (columns when transposed).
         let aStep = g.transA ? split.length * g.lda : split.length
         let bStep = g.transB ? split.length : split.length * g.ldb
         var slice = g
         slice.beta = 0
         slice.ldc = g.n
-        slice.cOffset = 0
+        slice.cOffset = first * g.m * g.n
         let full = g.k / split.length
         if full > 0 {
             slice.k = split.length
@@ -45,12 +52,23 @@ extension OpenCLBackend {
             slice.batch = 1
             slice.aOffset = g.aOffset + full * aStep
             slice.bOffset = g.bOffset + full * bStep
-            slice.cOffset = full * g.m * g.n
+            slice.cOffset = (first + full) * g.m * g.n
             try clblastGemm(slice, a: a, b: b, c: partials)
         }
+    }
+
+    /// C (g.m × g.n at g.cOffset, g.ldc) = Σ of the first `slices` partial products + beta·C: the finishing pass.
+    func splitKSum(_ partials: Tensor, slices: Int, _ g: GemmArgs, c: Tensor, beta: Float) throws {
         try launch(.gemm_splitk_sum, global: g.m * g.n,
-                   [.buffer(partials), .buffer(c), .int(split.slices), .int(g.m), .int(g.n), .int(g.cOffset),
-                    .int(g.ldc), .float(g.beta)])
+                   [.buffer(partials), .buffer(c), .int(slices), .int(g.m), .int(g.n), .int(g.cOffset),
+                    .int(g.ldc), .float(beta)])
+    }
+
+    /// Split-K partial products of every GEMM of the sum go to one buffer, finished in one pass (or one per
+    /// buffer-full); a sum too short to split adds each product into C at once.
+    public func beginGemmSum(into c: Tensor, m: Int, n: Int, ldc: Int, cOffset: Int, totalK: Int) throws -> GemmSum {
+        guard SplitK(m: m, n: n, k: totalK) != nil else { return ImmediateGemmSum(backend: self, c: c) }
+        return SplitKGemmSum(backend: self, c: c, m: m, n: n, ldc: ldc, cOffset: cOffset)
     }
 
     /// One CLBlast call: column-major, operands swapped.
@@ -112,18 +130,78 @@ extension OpenCLBackend {
     }
 }
 
-/// How a long-k GEMM is cut: `slices` partial products over `length` values of k each (the last one shorter).
-/// Slices of ~1k keep float32 sums short; the partial products stay within a 32 MiB budget.
+/// How a long-k GEMM is cut: `slices` partial products over `length` values of k each (the last one shorter
+/// unless a length near the wanted one divides k: then no second GEMM for the rest). Slices of ~1k keep float32
+/// sums short; the partial products stay within a 32 MiB budget.
 struct SplitK: Equatable {
     let length: Int, slices: Int
 
     static let minimumK = 4096, targetLength = 1024, maxSlices = 256, budgetFloats = 1 << 23
 
     init?(m: Int, n: Int, k: Int) {
-        guard k >= Self.minimumK else { return nil }
-        let wanted = min(Self.maxSlices, (k + Self.targetLength - 1) / Self.targetLength, Self.budgetFloats / max(m * n, 1))
-        guard wanted >= 2 else { return nil }
-        length = (k + wanted - 1) / wanted
+        let most = min(Self.maxSlices, Self.budgetFloats / max(m * n, 1))
+        guard k >= Self.minimumK, most >= 2 else { return nil }
+        self.init(k: k, most: most)
+        guard slices >= 2 else { return nil }
+    }
+
+    /// At most `most` slices of about `targetLength`.
+    init(k: Int, most: Int) {
+        let wanted = max(1, min(most, (k + Self.targetLength - 1) / Self.targetLength))
+        let near = (k + wanted - 1) / wanted
+        length = Self.divisor(of: k, near: near, most: most) ?? near
         slices = (k + length - 1) / length
+    }
+
+    /// A divisor of k within half of `near` either side, the closest, that cuts k into 2...`most` slices.
+    private static func divisor(of k: Int, near: Int, most: Int) -> Int? {
+        guard most >= 2 else { return nil }
+        for d in 0...(near / 2) {
+            for l in [near + d, near - d] where l > 0 && k % l == 0 && (2...most).contains(k / l) { return l }
+        }
+        return nil
+    }
+}
+
+/// A GEMM sum on OpenCL: the split-K partial products of each added GEMM go to one buffer (the budget's worth of
+/// slices), and one `gemm_splitk_sum` adds them into C when the buffer is full or the sum is finished.
+final class SplitKGemmSum: GemmSum {
+    private let backend: OpenCLBackend
+    private let c: Tensor
+    private let shape: GemmArgs   // m, n, ldc, cOffset of C
+    private let capacity: Int
+    private var partials: Tensor?
+    private var used = 0
+
+    /// `capacity`: slices the partial buffer holds (default: the budget's worth, at most `SplitK.maxSlices`).
+    init(backend: OpenCLBackend, c: Tensor, m: Int, n: Int, ldc: Int, cOffset: Int, capacity: Int? = nil) {
+        self.backend = backend
+        self.c = c
+        var g = GemmArgs(m: m, n: n, k: 1)
+        (g.ldc, g.cOffset) = (ldc, cOffset)
+        shape = g
+        self.capacity = capacity ?? max(2, min(SplitK.maxSlices, SplitK.budgetFloats / max(m * n, 1)))
+    }
+
+    func add(_ g: GemmArgs, a: Tensor, b: Tensor) throws {
+        try Check.that(g.m == shape.m && g.n == shape.n && g.batch == 1, "gemm sum", "\(g.m)×\(g.n) added to a \(shape.m)×\(shape.n) sum")
+        let split = SplitK(k: g.k, most: capacity)
+        if used + split.slices > capacity { try flush() }
+        if partials == nil {
+            partials = try backend.allocate(Shape(capacity, shape.m, shape.n), name: "split-K partial products (sum)")
+        }
+        try backend.splitKPartials(g, split, a: a, b: b, partials: partials!, at: used)
+        used += split.slices
+    }
+
+    func finish() throws {
+        try flush()
+        partials = nil
+    }
+
+    private func flush() throws {
+        guard used > 0, let partials else { return }
+        try backend.splitKSum(partials, slices: used, shape, c: c, beta: 1)
+        used = 0
     }
 }

@@ -1,6 +1,7 @@
 /// Every OpenCL kernel SwinLiver launches, with the program (kernels/<program>.cl) that defines it.
 enum KernelName: String, CaseIterable {
-    case fill, unary_forward, unary_backward, binary_forward, add_activated, axpy, broadcast_add, dropout_mask
+    case fill, unary_forward, bias_unary_forward, unary_backward, binary_forward, add_activated, axpy, broadcast_add
+    case dropout_mask
     case reduce_keep_middle, reduce_middle, reduce_middle_partial
     case softmax_forward, softmax_backward
     case norm_forward, norm_apply, norm_backward_sums, norm_backward_input, norm_column_param_grads
@@ -20,7 +21,8 @@ enum KernelName: String, CaseIterable {
 
     var program: String {
         switch self {
-        case .fill, .unary_forward, .unary_backward, .binary_forward, .add_activated, .axpy, .broadcast_add, .dropout_mask:
+        case .fill, .unary_forward, .bias_unary_forward, .unary_backward, .binary_forward, .add_activated, .axpy,
+             .broadcast_add, .dropout_mask:
             "elementwise"
         case .reduce_keep_middle, .reduce_middle, .reduce_middle_partial: "reduce"
         case .softmax_forward, .softmax_backward: "softmax"

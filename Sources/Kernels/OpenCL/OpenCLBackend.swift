@@ -94,10 +94,12 @@ public final class OpenCLBackend: Backend {
 
     public var viewAlignment: Int { max(1, device.baseAddressAlignBytes / 4) }
 
-    /// 1/256 of the device's memory (a 6–8 GB GPU keeps the default 128 MiB; an 80 GB one takes 1 GiB, so a
-    /// feature-48 decoder convolution at 96³ runs in 9 slabs instead of 96), within the largest allocation.
+    /// The column slab of one convolution: 1/64 of the device's memory within 128 MiB … 1 GiB and half the largest
+    /// allocation. An 8 GB GPU keeps 128 MiB, a 24 GB one takes 384 MiB, an 80 GB one 1 GiB: a feature-48 decoder
+    /// convolution at 96³ then runs in 9 slabs instead of 96 (six launches a slab, forward and backward). The slab
+    /// lives only while its convolution runs, so this is the most it adds to a step's peak.
     public var convWorkspaceFloats: Int {
-        max(defaultConvWorkspaceFloats, min(device.globalMemoryBytes / 256 / 4, device.maxAllocationBytes / 4 / 2, 1 << 28))
+        max(defaultConvWorkspaceFloats, min(device.globalMemoryBytes / 64 / 4, device.maxAllocationBytes / 4 / 2, 1 << 28))
     }
 
     public func view(of base: Tensor, offset: Int, shape: Shape, name: String) throws -> Tensor {

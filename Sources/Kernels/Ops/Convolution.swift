@@ -89,21 +89,27 @@ extension Backend {
         }
     }
 
-    /// dW (O, C·K) += dOut[outOffset...] · im2col(in[inOffset...])ᵀ
+    /// The sum dW (O, C·K) += Σ over samples and slabs of dOut · im2col(in)ᵀ (`backwardWeightCore` adds to it).
+    private func weightGradientSum(_ dW: Tensor, _ g: ConvGeometry, outChannels: Int, samples: Int) throws -> GemmSum {
+        let ck = g.channels * g.kernelVolume
+        return try beginGemmSum(into: dW, m: outChannels, n: ck, ldc: ck, cOffset: 0, totalK: samples * g.outputVolume)
+    }
+
+    /// dW (O, C·K) += dOut[outOffset...] · im2col(in[inOffset...])ᵀ, into `sum` (finished by the caller).
     private func backwardWeightCore(_ input: Tensor, _ inOffset: Int, _ dOut: Tensor, _ outOffset: Int,
-                                    _ g: ConvGeometry, outChannels: Int, _ dW: Tensor) throws {
+                                    _ g: ConvGeometry, outChannels: Int, _ sum: GemmSum) throws {
         let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
         if g.isPointwise {
             var a = GemmArgs(m: outChannels, n: g.channels, k: g.outputVolume, transB: true, beta: 1)
             (a.aOffset, a.bOffset) = (outOffset, inOffset)
-            return try gemm(a, a: dOut, b: input, c: dW)
+            return try sum.add(a, a: dOut, b: input)
         }
         try slabs(g) { d0, nd, col in
             try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, col: col)
             var a = GemmArgs(m: outChannels, n: ck, k: nd * hw, transB: true, beta: 1)
             a.lda = g.outputVolume
             a.aOffset = outOffset + d0 * hw
-            try gemm(a, a: dOut, b: col, c: dW)
+            try sum.add(a, a: dOut, b: col)
         }
     }
 
@@ -135,7 +141,7 @@ extension Backend {
         }
         if let bias {
             try Check.shape(bias, Shape(o), "conv3d")
-            try broadcastAdd(y: y, src: bias, dims: Dims3(n, o, g.outputVolume), along: .middle)
+            try broadcastAdd(y: y, base: nil, src: bias, dims: Dims3(n, o, g.outputVolume), along: .middle)
         }
         return y
     }
@@ -150,11 +156,13 @@ extension Backend {
         try Check.shape(dy, Shape(n, o, g.output.d, g.output.h, g.output.w), "conv3d backward")
         let dx = try dxOut.overwriting.target(x.shape, name: "conv3d dx", on: self)
         let dw = try dwOut.zeroedTarget(weight.shape, name: "conv3d dW", on: self)
+        let sum = try dw.map { try weightGradientSum($0, g, outChannels: o, samples: n) }
         for i in 0..<n {
             let inOff = i * g.channels * g.inputVolume, outOff = i * o * g.outputVolume
             if let dx { try backwardDataCore(dy, outOff, g, weight, outChannels: o, dx, inOff) }
-            if let dw { try backwardWeightCore(x, inOff, dy, outOff, g, outChannels: o, dw) }
+            if let sum { try backwardWeightCore(x, inOff, dy, outOff, g, outChannels: o, sum) }
         }
+        try sum?.finish()
         return (dx, dw, try addBiasBackward(dy: dy, axis: 1, into: dbOut))
     }
 
@@ -217,7 +225,7 @@ extension Backend {
         }
         if let bias {
             try Check.shape(bias, Shape(g.channels), "convTranspose3d")
-            try broadcastAdd(y: y, src: bias, dims: Dims3(n, g.channels, g.inputVolume), along: .middle)
+            try broadcastAdd(y: y, base: nil, src: bias, dims: Dims3(n, g.channels, g.inputVolume), along: .middle)
         }
         return y
     }
@@ -232,13 +240,15 @@ extension Backend {
         let (n, cin) = (x.shape[0], x.shape[1])
         let dx = try dxOut.overwriting.target(x.shape, name: "convTranspose3d dx", on: self)
         let dw = try dwOut.zeroedTarget(weight.shape, name: "convTranspose3d dW", on: self)
+        let sum = try dw.map { try weightGradientSum($0, g, outChannels: cin, samples: n) }
         for i in 0..<n {
             let xOff = i * cin * g.outputVolume, yOff = i * g.channels * g.inputVolume
             if let dx {
                 try convForward(input: dy, inOffset: yOff, geometry: g, weight: weight, outChannels: cin, out: dx, outOffset: xOff)
             }
-            if let dw { try backwardWeightCore(dy, yOff, x, xOff, g, outChannels: cin, dw) }
+            if let sum { try backwardWeightCore(dy, yOff, x, xOff, g, outChannels: cin, sum) }
         }
+        try sum?.finish()
         return (dx, dw, try addBiasBackward(dy: dy, axis: 1, into: dbOut))
     }
 }

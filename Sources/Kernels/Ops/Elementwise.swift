@@ -60,8 +60,8 @@ extension Backend {
     public func addBias(_ x: Tensor, _ bias: Tensor, axis: Int) throws -> Tensor {
         let d = x.shape.split(at: axis)
         try Check.shape(bias, Shape(d.mid), "addBias")
-        let y = try copy(x, name: "addBias output")
-        try broadcastAdd(y: y, src: bias, dims: Dims3(d.outer, d.mid, d.inner), along: .middle)
+        let y = try allocate(x.shape, name: "addBias output")
+        try broadcastAdd(y: y, base: x, src: bias, dims: Dims3(d.outer, d.mid, d.inner), along: .middle)
         return y
     }
 

@@ -1,4 +1,32 @@
 // GEMM-based ops: matmul, batched matmul, Linear.
+
+/// Several GEMMs adding into one C (a convolution's weight gradient, column slab by column slab): `add` contributes
+/// alpha·op(A)·op(B) (its m, n as C's; its beta and C placement are ignored), `finish` leaves C + the total in C. A
+/// backend may keep partial products and add them in one pass (OpenCL's split-K across calls).
+public protocol GemmSum: AnyObject {
+    func add(_ g: GemmArgs, a: Tensor, b: Tensor) throws
+    func finish() throws
+}
+
+/// Each product added into C at once (GEMM with beta = 1): the CPU backend's sum, and short sums everywhere.
+public final class ImmediateGemmSum: GemmSum {
+    private let backend: Backend
+    private let c: Tensor
+
+    public init(backend: Backend, c: Tensor) {
+        self.backend = backend
+        self.c = c
+    }
+
+    public func add(_ g: GemmArgs, a: Tensor, b: Tensor) throws {
+        var g = g
+        g.beta = 1
+        try backend.gemm(g, a: a, b: b, c: c)
+    }
+
+    public func finish() throws {}
+}
+
 extension Backend {
     /// C = op(A) · op(B) for rank-2 tensors. A: (M, K) or (K, M) when transposed; B: (K, N) or (N, K).
     public func matmul(_ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool = false) throws -> Tensor {
@@ -34,20 +62,46 @@ extension Backend {
         return (da, db)
     }
 
-    /// y = x · Wᵀ + b. x: (..., in), W: (out, in), b: (out) → (..., out).
-    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+    /// (rows, out) of x (..., in) · W (out, in)ᵀ, after the shape checks.
+    private func linearSizes(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) throws -> (rows: Int, out: Int, inF: Int) {
         try Check.rank(weight, 2, "linear", "weight (out, in)")
         let (out, inF) = (weight.shape[0], weight.shape[1])
         try Check.that(x.shape.rank >= 1 && x.shape[-1] == inF, "linear",
                        "\(x.name) \(x.shape) has last axis ≠ in_features \(inF) of \(weight.name) \(weight.shape)")
-        let rows = x.count / max(inF, 1)
+        if let bias { try Check.shape(bias, Shape(out), "linear") }
+        return (x.count / max(inF, 1), out, inF)
+    }
+
+    /// y = x · Wᵀ + b (+ residual). x: (..., in), W: (out, in), b: (out), residual: (..., out) → (..., out).
+    /// With a residual (a transformer block's skip) the residual and the bias are written first and the GEMM adds
+    /// into them: two launches for what would be three.
+    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor? = nil) throws -> Tensor {
+        let (rows, out, inF) = try linearSizes(x, weight, bias)
         let y = try allocate(x.shape.replacing(axis: -1, with: out), name: "linear output")
-        try gemm(GemmArgs(m: rows, n: out, k: inF, transB: true), a: x, b: weight, c: y)
-        if let bias {
-            try Check.shape(bias, Shape(out), "linear")
-            try broadcastAdd(y: y, src: bias, dims: Dims3(rows, out, 1), along: .middle)
+        if let residual {
+            try Check.same(residual, y, "linear residual")
+            if let bias {
+                try broadcastAdd(y: y, base: residual, src: bias, dims: Dims3(rows, out, 1), along: .middle)
+            } else {
+                try copy(residual, into: y)
+            }
+            try gemm(GemmArgs(m: rows, n: out, k: inF, transB: true, beta: 1), a: x, b: weight, c: y)
+            return y
         }
+        try gemm(GemmArgs(m: rows, n: out, k: inF, transB: true), a: x, b: weight, c: y)
+        if let bias { try broadcastAdd(y: y, base: nil, src: bias, dims: Dims3(rows, out, 1), along: .middle) }
         return y
+    }
+
+    /// (pre, y): pre = x · Wᵀ + b and y = f(pre), the bias and the activation in one pass after the GEMM (the MLP's
+    /// Linear → GELU). f's backward reads pre.
+    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor, activation: UnaryOp) throws -> (pre: Tensor, y: Tensor) {
+        let (rows, out, inF) = try linearSizes(x, weight, bias)
+        let pre = try allocate(x.shape.replacing(axis: -1, with: out), name: "linear output")
+        try gemm(GemmArgs(m: rows, n: out, k: inF, transB: true), a: x, b: weight, c: pre)
+        let y = try allocate(pre.shape, name: "\(activation) output")
+        try biasUnary(activation, pre: pre, bias: bias, columns: out, y: y)
+        return (pre, y)
     }
 
     /// (dx, dW, db) for `linear`, each written where `dx`, `dw`, `db` say (nil where skipped).

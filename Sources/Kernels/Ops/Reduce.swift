@@ -44,7 +44,7 @@ extension Backend {
         let d = inputShape.split(at: axis)
         try Check.that(dy.count == d.outer * d.inner, "sum backward", "dy \(dy.shape) does not match input \(inputShape)")
         let dx = try zeros(inputShape, name: "sum dx")
-        try broadcastAdd(y: dx, src: dy, dims: Dims3(d.outer, d.mid, d.inner), along: .outer)
+        try broadcastAdd(y: dx, base: nil, src: dy, dims: Dims3(d.outer, d.mid, d.inner), along: .outer)
         return dx
     }
 
@@ -52,7 +52,7 @@ extension Backend {
     public func sumBackward(dy: Tensor, inputShape: Shape) throws -> Tensor {
         try Check.that(dy.count == 1, "sum backward", "dy must be a scalar, got \(dy.shape)")
         let dx = try zeros(inputShape, name: "sum dx")
-        try broadcastAdd(y: dx, src: dy, dims: Dims3(inputShape.count, 1, 1), along: .middle)
+        try broadcastAdd(y: dx, base: nil, src: dy, dims: Dims3(inputShape.count, 1, 1), along: .middle)
         return dx
     }
 }

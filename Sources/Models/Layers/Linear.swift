@@ -13,8 +13,14 @@ public final class Linear: Module {
 
     public var parameters: [(String, Parameter)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
 
-    /// x: (..., in) → (..., out)
-    public func callAsFunction(_ x: Variable, tape: Tape) throws -> Variable {
-        try tape.linear(x, weight: weight.on(tape), bias: bias?.on(tape))
+    /// x: (..., in) → (..., out), plus `residual` (..., out) when given.
+    public func callAsFunction(_ x: Variable, residual: Variable? = nil, tape: Tape) throws -> Variable {
+        try tape.linear(x, weight: weight.on(tape), bias: bias?.on(tape), residual: residual)
+    }
+
+    /// f(x·Wᵀ + b), bias and activation in one pass (with a bias; without one, the Linear, then f).
+    public func callAsFunction(_ x: Variable, activation: UnaryOp, tape: Tape) throws -> Variable {
+        guard let bias else { return try tape.unary(activation, try callAsFunction(x, tape: tape)) }
+        return try tape.linear(x, weight: weight.on(tape), bias: bias.on(tape), activation: activation)
     }
 }

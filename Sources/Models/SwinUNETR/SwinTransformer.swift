@@ -9,8 +9,9 @@ public final class MLPBlock: Module {
         linear2 = try Linear(hidden, dim, backend: backend, initializer: &initializer)
     }
     public var children: [(String, Module)] { [("linear1", linear1), ("linear2", linear2)] }
-    public func callAsFunction(_ x: Variable, tape: Tape) throws -> Variable {
-        try linear2(try tape.gelu(try linear1(x, tape: tape)), tape: tape)
+    /// x → linear2(GELU(linear1(x))) (+ residual, added by linear2's GEMM).
+    public func callAsFunction(_ x: Variable, residual: Variable? = nil, tape: Tape) throws -> Variable {
+        try linear2(try linear1(x, activation: .gelu, tape: tape), residual: residual, tape: tape)
     }
 }
 
@@ -38,9 +39,9 @@ public final class SwinTransformerBlock: Module {
     public func callAsFunction(_ x: Variable, tape: Tape) throws -> Variable {
         let s = x.shape.dims
         let g = WindowGeometry(batch: s[0], size: [s[1], s[2], s[3]], channels: s[4], window: window, shift: shift)
-        let attended = try attn(tokens: try norm1(x, tape: tape), geometry: g, tape: tape)
-        let y = try tape.add(x, attended)
-        return try tape.add(y, try mlp(try norm2(y, tape: tape), tape: tape))
+        // The two residual sums are done by the GEMMs of attn.proj and mlp.linear2.
+        let y = try attn(tokens: try norm1(x, tape: tape), geometry: g, residual: x, tape: tape)
+        return try mlp(try norm2(y, tape: tape), residual: y, tape: tape)
     }
 }
 
@@ -76,11 +77,12 @@ public final class BasicLayer: Module {
         [("blocks", Container(blocks.enumerated().map { (String($0.offset), $0.element) })), ("downsample", downsample)]
     }
 
-    /// x: (B, C, D, H, W) → (B, 2C, ⌈D/2⌉, ⌈H/2⌉, ⌈W/2⌉)
+    /// x: (B, D, H, W, C) → (B, ⌈D/2⌉, ⌈H/2⌉, ⌈W/2⌉, 2C), channels-last. (MONAI's BasicLayer takes and returns
+    /// channels-first and permutes on the way in and out; SwinTransformer here keeps its trunk channels-last.)
     public func callAsFunction(_ x: Variable, tape: Tape) throws -> Variable {
-        var y = try tape.permute(x, [0, 2, 3, 4, 1])
+        var y = x
         for b in blocks { y = try b(y, tape: tape) }
-        return try tape.permute(try downsample(y, tape: tape), [0, 4, 1, 2, 3])
+        return try downsample(y, tape: tape)
     }
 }
 
@@ -105,15 +107,17 @@ public final class SwinTransformer: Module {
             + layers.enumerated().map { ("layers\($0.offset + 1)", Container([("0", $0.element)])) }
     }
 
-    /// x: (B, Cin, D, H, W) → 5 hidden states (B, F·2^i, D/2^(i+1), ...), i = 0...4
+    /// x: (B, Cin, D, H, W) → 5 hidden states (B, F·2^i, D/2^(i+1), ...), i = 0...4, channels-first as MONAI's.
+    /// The trunk runs channels-last (B, D, H, W, C), one permute in after the patch embedding and one out per
+    /// hidden state, where MONAI permutes around every layer and every `proj_out`.
     public func callAsFunction(_ x: Variable, normalize: Bool, tape: Tape) throws -> [Variable] {
-        func projOut(_ v: Variable) throws -> Variable {
-            guard normalize else { return v }
-            let cl = try tape.permute(v, [0, 2, 3, 4, 1])
-            return try tape.permute(try tape.layerNorm(cl, weight: nil, bias: nil), [0, 4, 1, 2, 3])
+        // MONAI proj_out: LayerNorm over the channels (non-affine) when `normalize`; channels-last in, first out.
+        func projOut(_ cl: Variable) throws -> Variable {
+            try tape.permute(normalize ? try tape.layerNorm(cl, weight: nil, bias: nil) : cl, [0, 4, 1, 2, 3])
         }
-        var h = try patchEmbed(x, tape: tape)
-        var outs = [try projOut(h)]
+        let embedded = try patchEmbed(x, tape: tape)                  // (B, F, D/2, H/2, W/2)
+        var h = try tape.permute(embedded, [0, 2, 3, 4, 1])           // (B, D/2, H/2, W/2, F)
+        var outs = [normalize ? try projOut(h) : embedded]
         for layer in layers {
             h = try layer(h, tape: tape)
             outs.append(try projOut(h))

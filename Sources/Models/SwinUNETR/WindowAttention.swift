@@ -53,13 +53,15 @@ public final class WindowAttention: Module {
 
     /// The block's path: normalised tokens x (B, D, H, W, C) → attention output (B, D, H, W, C), already
     /// merged back and unshifted (MONAI's pad, roll, partition, attention, reverse, roll, crop, fused).
-    /// The qkv Linear runs on the tokens; a padded token's q, k, v are the Linear's bias.
-    public func callAsFunction(tokens x: Variable, geometry g: WindowGeometry, tape: Tape) throws -> Variable {
+    /// The qkv Linear runs on the tokens; a padded token's q, k, v are the Linear's bias. With `residual` (the block's
+    /// skip) the proj Linear adds it.
+    public func callAsFunction(tokens x: Variable, geometry g: WindowGeometry, residual: Variable? = nil,
+                               tape: Tape) throws -> Variable {
         let be = tape.backend
         let padBias = try qkv.bias?.on(tape) ?? tape.input(try zeros(be))
         let y = try tape.windowAttention(try qkv(x, tape: tape), padBias: padBias, table: table.on(tape),
                                          constants: try constants(g, be), heads: heads)
-        return try proj(y, tape: tape)
+        return try proj(y, residual: residual, tape: tape)
     }
 
     /// MONAI WindowAttention.forward on partitioned windows (B·nW, N, C) for layout `g` → (B·nW, N, C),
