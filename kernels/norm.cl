@@ -149,6 +149,38 @@ __kernel void norm_backward_sums_finish(__global const float* p1, __global const
     s1[b] = u; s2[b] = v;
 }
 
+// norm_backward_sums (G = 1) and norm_backward_input for group b in one launch: one work-group per b sums s1, s2 over
+// its values, then writes its dx.
+__kernel void norm_backward(__global const float* x, __global const float* mean, __global const float* rstd,
+                            __global const float* gamma, __global const float* dy, __global float* s1,
+                            __global float* s2, __global float* dx, const int A, const int B, const int C,
+                            const int mode, const int groups, const int act, const float slope) {
+    __local float part[WG];
+    const int b = get_group_id(0), t = get_local_id(0);
+    const int M = A * C;
+    const float mu = mean[b], r = rstd[b];
+    float p = 0.0f, q = 0.0f;
+    for (int j = t; j < M; j += WG) {
+        const int c = j % C, i = ((j / C) * B + b) * C + c;
+        const float xhat = (x[i] - mu) * r;
+        const float d = dy[i] * activation_grad(xhat, act, slope)
+            * (mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)]);
+        p += d;
+        q += d * xhat;
+    }
+    p = group_sum(part, t, p);
+    q = group_sum(part, t, q);
+    if (t == 0) { s1[b] = p; s2[b] = q; }
+    const float invM = 1.0f / (float)M;
+    for (int j = t; j < M; j += WG) {
+        const int c = j % C, i = ((j / C) * B + b) * C + c;
+        const float xhat = (x[i] - mu) * r;
+        const float d = dy[i] * activation_grad(xhat, act, slope)
+            * (mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)]);
+        dx[i] = r * (d - (p + xhat * q) * invM);
+    }
+}
+
 // dx = rstd * (dy*g - (s1 + xhat*s2)/M); with constant statistics (BatchNorm eval) dx = rstd * dy*g; dy times
 // act'(x̂).
 __kernel void norm_backward_input(__global const float* x, __global const float* mean, __global const float* rstd,

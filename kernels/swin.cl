@@ -81,14 +81,29 @@ __kernel void window_attention_softmax(__global const float* scores, __global co
 // out[t, k] = sum over q in [ptr[t], ptr[t+1]) of src[k·stride + list[q]]  (heads k < K).
 // The relative position bias gradient: src (K, N·N) summed into table rows by a precomputed CSR
 // inverse of the index (deterministic; no atomics). ptr and list hold exact integers as floats.
+// L lanes per output (a power of two dividing the work-group of GATHER_WG): the group holds GATHER_WG / L outputs,
+// lane l sums list entries l, l + L, ... of its output, and the L sums are added in local memory; beta = 1 adds
+// into out (a gradient slot).
+#define GATHER_WG 64
 __kernel void index_gather_sum(__global const float* src, __global const float* ptr, __global const float* list,
-                               __global float* out, const int T, const int K, const int stride, const float beta) {
-    const int i = get_global_id(0);
-    if (i >= T * K) return;
-    const int t = i / K, k = i % K;
+                               __global float* out, const int T, const int K, const int stride, const float beta,
+                               const int L) {
+    __local float part[GATHER_WG];
+    const int lt = get_local_id(0), E = GATHER_WG / L;
+    const int e = lt % E, lane = lt / E;
+    const int i = get_group_id(0) * E + e;
     float s = 0.0f;
-    for (int q = (int)ptr[t]; q < (int)ptr[t + 1]; ++q) s += src[(long)k * stride + (int)list[q]];
-    out[i] = beta == 0.0f ? s : s + beta * out[i];
+    if (i < T * K) {
+        const int t = i / K, k = i % K;
+        for (int q = (int)ptr[t] + lane; q < (int)ptr[t + 1]; q += L) s += src[(long)k * stride + (int)list[q]];
+    }
+    part[lt] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = L / 2; w > 0; w >>= 1) {
+        if (lane < w) part[lt] += part[lt + w * E];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lane == 0 && i < T * K) out[i] = beta == 0.0f ? part[lt] : part[lt] + beta * out[i];
 }
 
 // PatchMerging (MONAI v1 'merging'): y (B, D2, H2, W2, 8C), chunk k = x[2d+a, 2h+b, 2w+c] with

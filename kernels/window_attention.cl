@@ -56,119 +56,177 @@ inline float score_bias(__global const float* table, __global const float* rel_i
     return b;
 }
 
-// One work-item per query row (bw, h, i), i fastest. y (B, D, H, W, C); lse (B·nW·heads·N), 0 for a padded query.
+// The row kernels below give each row L work-items ("lanes", a power of two dividing ATTN_WG, an argument): lane l
+// takes keys (or queries) l, l + L, ... and the lanes' partial results are combined in local memory, so a small
+// stage (few rows) still spans enough work-items to fill a GPU; L = 1 at the large stages does a row in one
+// work-item. Work-groups of ATTN_WG hold ATTN_WG / L rows. No work-item returns before the last barrier.
+#define ATTN_WG 64
+
+// Adds the L lanes' vectors v[t·MAX_HD ...] (n values each) of every row of the group into its lane 0.
+inline void lanes_sum(__local float* v, const int t, const int lane, const int L, const int n) {
+    for (int w = L / 2; w > 0; w >>= 1) {
+        if (lane < w) for (int d = 0; d < n; ++d) v[t * MAX_HD + d] += v[(t + w) * MAX_HD + d];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+}
+
+// One row (bw, h, i) per L lanes, i fastest. y (B, D, H, W, C); lse (B·nW·heads·N), 0 for a padded query.
+// Each lane keeps an online softmax over its keys (running max m, sum l, output o); the lanes' three are merged.
 __kernel void window_attention_forward(ATTN_INPUTS, __global float* y, __global float* lse,
-                                       ATTN_ARGS) {
+                                       ATTN_ARGS, const int L) {
     ATTN_GEOMETRY;
+    __local float lm[ATTN_WG], ll[ATTN_WG], lo[ATTN_WG * MAX_HD];
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
-    const long r = get_global_id(0);
-    if (r >= (long)B * nW * heads * N) return;
+    const int t = get_local_id(0), lane = t % L;
+    const long r = get_global_id(0) / L, rows = (long)B * nW * heads * N;
     const int i = (int)(r % N), h = (int)((r / N) % heads), bw = (int)(r / ((long)N * heads));
+    const long si = r < rows ? SOURCE(bw, i) : -1;   // a padded query: no output, and the backward skips its row
     const float scale = rsqrt((float)hd);
-    const long si = SOURCE(bw, i);
-    if (si < 0) { lse[r] = 0.0f; return; }   // a padded query: no output, and the backward skips its row
-    __global const float* qi = qkv + si * 3 * C + h * hd;
     float q[MAX_HD], o[MAX_HD];
-    for (int d = 0; d < hd; ++d) { q[d] = qi[d] * scale; o[d] = 0.0f; }
     float m = -INFINITY, l = 0.0f;
-    for (int j = 0; j < N; ++j) {
-        __global const float* kj = slot_qkv(qkv, pad, SOURCE(bw, j), C) + C + h * hd;
-        __global const float* vj = kj + C;
-        float s = 0.0f;
-        for (int d = 0; d < hd; ++d) s += q[d] * kj[d];
-        s += score_bias(table, rel_index, region, i, j, bw % nW, h, N, heads, index_stride, has_mask);
-        if (s > m) {   // online softmax: rescale what was summed under the old maximum
-            const float corr = exp(m - s);
-            l *= corr;
-            for (int d = 0; d < hd; ++d) o[d] *= corr;
-            m = s;
+    for (int d = 0; d < hd; ++d) o[d] = 0.0f;
+    if (si >= 0) {
+        __global const float* qi = qkv + si * 3 * C + h * hd;
+        for (int d = 0; d < hd; ++d) q[d] = qi[d] * scale;
+        for (int j = lane; j < N; j += L) {
+            __global const float* kj = slot_qkv(qkv, pad, SOURCE(bw, j), C) + C + h * hd;
+            __global const float* vj = kj + C;
+            float s = 0.0f;
+            for (int d = 0; d < hd; ++d) s += q[d] * kj[d];
+            s += score_bias(table, rel_index, region, i, j, bw % nW, h, N, heads, index_stride, has_mask);
+            if (s > m) {   // online softmax: rescale what was summed under the old maximum
+                const float corr = exp(m - s);
+                l *= corr;
+                for (int d = 0; d < hd; ++d) o[d] *= corr;
+                m = s;
+            }
+            const float p = exp(s - m);
+            l += p;
+            for (int d = 0; d < hd; ++d) o[d] += p * vj[d];
         }
-        const float p = exp(s - m);
-        l += p;
-        for (int d = 0; d < hd; ++d) o[d] += p * vj[d];
     }
-    lse[r] = m + log(l);
-    const float inv = 1.0f / l;
-    for (int d = 0; d < hd; ++d) y[si * C + h * hd + d] = o[d] * inv;
+    lm[t] = m; ll[t] = l;
+    for (int d = 0; d < hd; ++d) lo[t * MAX_HD + d] = o[d];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = L / 2; w > 0; w >>= 1) {
+        if (lane < w && lm[t + w] > -INFINITY) {   // merge lane t + w's softmax into lane t's
+            const float m1 = lm[t], m2 = lm[t + w], mx = fmax(m1, m2);
+            const float c1 = m1 > -INFINITY ? exp(m1 - mx) : 0.0f, c2 = exp(m2 - mx);
+            ll[t] = ll[t] * c1 + ll[t + w] * c2;
+            for (int d = 0; d < hd; ++d) lo[t * MAX_HD + d] = lo[t * MAX_HD + d] * c1 + lo[(t + w) * MAX_HD + d] * c2;
+            lm[t] = mx;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lane != 0 || r >= rows) return;
+    if (si < 0) { lse[r] = 0.0f; return; }
+    lse[r] = lm[t] + log(ll[t]);
+    const float inv = 1.0f / ll[t];
+    for (int d = 0; d < hd; ++d) y[si * C + h * hd + d] = lo[t * MAX_HD + d] * inv;
 }
 
-// rowdot[r] = dO_i · O_i (= Σ_j P_ij dP_ij) per query row; 0 for a padded query (no upstream gradient).
+// rowdot[r] = dO_i · O_i (= Σ_j P_ij dP_ij) per query row; 0 for a padded query (no upstream gradient). L lanes
+// per row split the head dimension.
 __kernel void window_attention_row_dot(__global const float* y, __global const float* dy, __global float* rowdot,
-                                       ATTN_ARGS) {
+                                       ATTN_ARGS, const int L) {
     ATTN_GEOMETRY;
+    __local float part[ATTN_WG];
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
-    const long r = get_global_id(0);
-    if (r >= (long)B * nW * heads * N) return;
+    const int t = get_local_id(0), lane = t % L;
+    const long r = get_global_id(0) / L, rows = (long)B * nW * heads * N;
     const int i = (int)(r % N), h = (int)((r / N) % heads), bw = (int)(r / ((long)N * heads));
-    const long si = SOURCE(bw, i);
+    const long si = r < rows ? SOURCE(bw, i) : -1;
     float s = 0.0f;
-    if (si >= 0) for (int d = 0; d < hd; ++d) s += dy[si * C + h * hd + d] * y[si * C + h * hd + d];
-    rowdot[r] = s;
-}
-
-// One work-item per query row (bw, h, i): dq_i = scale Σ_j dS_ij k_j, written into dqkv's q part.
-__kernel void window_attention_backward_q(ATTN_INPUTS, ATTN_SAVED,
-                                          __global float* dqkv, ATTN_ARGS) {
-    ATTN_GEOMETRY;
-    const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
-    const long r = get_global_id(0);
-    if (r >= (long)B * nW * heads * N) return;
-    const int i = (int)(r % N), h = (int)((r / N) % heads), bw = (int)(r / ((long)N * heads));
-    const long si = SOURCE(bw, i);
-    if (si < 0) return;   // a padded query: no gradient, and its q is not a token's
-    const float scale = rsqrt((float)hd);
-    __global const float* qi = qkv + si * 3 * C + h * hd;
-    float q[MAX_HD], dO[MAX_HD], dq[MAX_HD];
-    for (int d = 0; d < hd; ++d) { q[d] = qi[d] * scale; dO[d] = dy[si * C + h * hd + d]; dq[d] = 0.0f; }
-    const float l = lse[r], rd = rowdot[r];
-    for (int j = 0; j < N; ++j) {
-        __global const float* kj = slot_qkv(qkv, pad, SOURCE(bw, j), C) + C + h * hd;
-        __global const float* vj = kj + C;
-        float s = 0.0f, dp = 0.0f;
-        for (int d = 0; d < hd; ++d) { s += q[d] * kj[d]; dp += dO[d] * vj[d]; }
-        s += score_bias(table, rel_index, region, i, j, bw % nW, h, N, heads, index_stride, has_mask);
-        const float ds = exp(s - l) * (dp - rd);
-        for (int d = 0; d < hd; ++d) dq[d] += ds * kj[d];
+    if (si >= 0) for (int d = lane; d < hd; d += L) s += dy[si * C + h * hd + d] * y[si * C + h * hd + d];
+    part[t] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = L / 2; w > 0; w >>= 1) {
+        if (lane < w) part[t] += part[t + w];
+        barrier(CLK_LOCAL_MEM_FENCE);
     }
-    for (int d = 0; d < hd; ++d) dqkv[si * 3 * C + h * hd + d] = dq[d] * scale;
+    if (lane == 0 && r < rows) rowdot[r] = part[t];
 }
 
-// One work-item per key slot (bw, h, j): dk_j = Σ_i dS_ij (scale q_i), dv_j = Σ_i P_ij dO_i, written into
-// dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for the pad-bias sum when
-// want_pad (else nowhere: nobody wants the pad bias's gradient).
+// One query row (bw, h, i) per L lanes: dq_i = scale Σ_j dS_ij k_j, written into dqkv's q part.
+__kernel void window_attention_backward_q(ATTN_INPUTS, ATTN_SAVED,
+                                          __global float* dqkv, ATTN_ARGS, const int L) {
+    ATTN_GEOMETRY;
+    __local float acc[ATTN_WG * MAX_HD];
+    const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
+    const int t = get_local_id(0), lane = t % L;
+    const long r = get_global_id(0) / L, rows = (long)B * nW * heads * N;
+    const int i = (int)(r % N), h = (int)((r / N) % heads), bw = (int)(r / ((long)N * heads));
+    const long si = r < rows ? SOURCE(bw, i) : -1;   // a padded query: no gradient, and its q is not a token's
+    const float scale = rsqrt((float)hd);
+    float q[MAX_HD], dO[MAX_HD], dq[MAX_HD];
+    for (int d = 0; d < hd; ++d) dq[d] = 0.0f;
+    if (si >= 0) {
+        __global const float* qi = qkv + si * 3 * C + h * hd;
+        for (int d = 0; d < hd; ++d) { q[d] = qi[d] * scale; dO[d] = dy[si * C + h * hd + d]; }
+        const float l = lse[r], rd = rowdot[r];
+        for (int j = lane; j < N; j += L) {
+            __global const float* kj = slot_qkv(qkv, pad, SOURCE(bw, j), C) + C + h * hd;
+            __global const float* vj = kj + C;
+            float s = 0.0f, dp = 0.0f;
+            for (int d = 0; d < hd; ++d) { s += q[d] * kj[d]; dp += dO[d] * vj[d]; }
+            s += score_bias(table, rel_index, region, i, j, bw % nW, h, N, heads, index_stride, has_mask);
+            const float ds = exp(s - l) * (dp - rd);
+            for (int d = 0; d < hd; ++d) dq[d] += ds * kj[d];
+        }
+    }
+    for (int d = 0; d < hd; ++d) acc[t * MAX_HD + d] = dq[d];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    lanes_sum(acc, t, lane, L, hd);
+    if (lane == 0 && si >= 0) for (int d = 0; d < hd; ++d) dqkv[si * 3 * C + h * hd + d] = acc[t * MAX_HD + d] * scale;
+}
+
+// One key slot (bw, h, j) per L lanes (the lanes split the queries): dk_j = Σ_i dS_ij (scale q_i), dv_j =
+// Σ_i P_ij dO_i, written into dqkv's k and v parts; a padded key's pair goes to pad_grad (B·nW·heads·N, 2·hd) for
+// the pad-bias sum when want_pad (else nowhere: nobody wants the pad bias's gradient).
 __kernel void window_attention_backward_kv(ATTN_INPUTS, ATTN_SAVED,
                                            __global float* dqkv, __global float* pad_grad, const int want_pad,
-                                           ATTN_ARGS) {
+                                           ATTN_ARGS, const int L) {
     ATTN_GEOMETRY;
+    __local float acc[ATTN_WG * MAX_HD];
     const int N = W0 * W1 * W2, nW = (Dp / W0) * (Hp / W1) * (Wp / W2), hd = C / heads;
-    const long r = get_global_id(0);
-    if (r >= (long)B * nW * heads * N) return;
+    const int t = get_local_id(0), lane = t % L;
+    const long r = get_global_id(0) / L, rows = (long)B * nW * heads * N;
+    const bool live = r < rows;
     const int j = (int)(r % N), h = (int)((r / N) % heads), bw = (int)(r / ((long)N * heads));
     const float scale = rsqrt((float)hd);
-    const long sj = SOURCE(bw, j);
-    __global const float* kj = slot_qkv(qkv, pad, sj, C) + C + h * hd;
+    const long sj = live ? SOURCE(bw, j) : -1;
     float k[MAX_HD], v[MAX_HD], dk[MAX_HD], dv[MAX_HD];
-    for (int d = 0; d < hd; ++d) { k[d] = kj[d]; v[d] = kj[C + d]; dk[d] = 0.0f; dv[d] = 0.0f; }
-    const long row0 = r - j;   // lse / rowdot row of (bw, h, 0)
-    for (int i = 0; i < N; ++i) {
-        const long si = SOURCE(bw, i);
-        if (si < 0) continue;   // padded queries carry no gradient
-        __global const float* qi = qkv + si * 3 * C + h * hd;
-        __global const float* dOi = dy + si * C + h * hd;
-        float s = 0.0f, dp = 0.0f;
-        for (int d = 0; d < hd; ++d) { s += qi[d] * scale * k[d]; dp += dOi[d] * v[d]; }
-        s += score_bias(table, rel_index, region, i, j, bw % nW, h, N, heads, index_stride, has_mask);
-        const float p = exp(s - lse[row0 + i]);
-        const float ds = p * (dp - rowdot[row0 + i]);
-        for (int d = 0; d < hd; ++d) { dk[d] += ds * qi[d] * scale; dv[d] += p * dOi[d]; }
-    }
-    if (sj >= 0) {
-        for (int d = 0; d < hd; ++d) {
-            dqkv[sj * 3 * C + C + h * hd + d] = dk[d];
-            dqkv[sj * 3 * C + 2 * C + h * hd + d] = dv[d];
+    for (int d = 0; d < hd; ++d) { dk[d] = 0.0f; dv[d] = 0.0f; }
+    if (live) {
+        __global const float* kj = slot_qkv(qkv, pad, sj, C) + C + h * hd;
+        for (int d = 0; d < hd; ++d) { k[d] = kj[d]; v[d] = kj[C + d]; }
+        const long row0 = r - j;   // lse / rowdot row of (bw, h, 0)
+        for (int i = lane; i < N; i += L) {
+            const long si = SOURCE(bw, i);
+            if (si < 0) continue;   // padded queries carry no gradient
+            __global const float* qi = qkv + si * 3 * C + h * hd;
+            __global const float* dOi = dy + si * C + h * hd;
+            float s = 0.0f, dp = 0.0f;
+            for (int d = 0; d < hd; ++d) { s += qi[d] * scale * k[d]; dp += dOi[d] * v[d]; }
+            s += score_bias(table, rel_index, region, i, j, bw % nW, h, N, heads, index_stride, has_mask);
+            const float p = exp(s - lse[row0 + i]);
+            const float ds = p * (dp - rowdot[row0 + i]);
+            for (int d = 0; d < hd; ++d) { dk[d] += ds * qi[d] * scale; dv[d] += p * dOi[d]; }
         }
-    } else if (want_pad) {
-        for (int d = 0; d < hd; ++d) { pad_grad[r * 2 * hd + d] = dk[d]; pad_grad[r * 2 * hd + hd + d] = dv[d]; }
+    }
+    // dk, then dv, summed over the lanes through the same local buffer.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (int d = 0; d < hd; ++d) acc[t * MAX_HD + d] = pass == 0 ? dk[d] : dv[d];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        lanes_sum(acc, t, lane, L, hd);
+        if (lane == 0 && live) {
+            for (int d = 0; d < hd; ++d) {
+                const float g = acc[t * MAX_HD + d];
+                if (sj >= 0) dqkv[sj * 3 * C + (1 + pass) * C + h * hd + d] = g;
+                else if (want_pad) pad_grad[r * 2 * hd + pass * hd + d] = g;
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
     }
 }
 

@@ -74,10 +74,12 @@ public protocol Backend: AnyObject {
     /// s1[b] = Σ dy·g, s2[b] = Σ dy·g·x̂ (g = gamma[k], or 1 without gamma; dy times act'(x̂)).
     func normBackwardSums(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
                           activation: FusedActivation, dy: Tensor, dims: Dims3, s1: Tensor, s2: Tensor) throws
-    /// dx = rstd·(dy·g − (s1 + x̂·s2)/M), or rstd·dy·g when the statistics are constants (dy times act'(x̂)).
-    func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
-                           activation: FusedActivation, dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3,
-                           constantStats: Bool, dx: Tensor) throws
+    /// The sums s1, s2 as `normBackwardSums` (unless the statistics are constants), then dx = rstd·(dy·g −
+    /// (s1 + x̂·s2)/M), or rstd·dy·g when they are (dy times act'(x̂)): one kernel on OpenCL where a work-group takes a
+    /// whole group.
+    func normBackward(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
+                      activation: FusedActivation, dy: Tensor, dims: Dims3, constantStats: Bool, s1: Tensor, s2: Tensor,
+                      dx: Tensor) throws
     /// Per-column affine gradients (LayerNorm, dims.outer == 1): dgamma[c] = Σ_b dy·x̂, dbeta[c] = Σ_b dy
     /// (`accumulate`: +=).
     func normColumnParamGrads(x: Tensor, mean: Tensor, rstd: Tensor, dy: Tensor, dims: Dims3,

@@ -76,9 +76,20 @@ extension CPUBackend {
         }
     }
 
-    public func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
-                                  activation: FusedActivation, dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3,
-                                  constantStats: Bool, dx: Tensor) throws {
+    public func normBackward(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
+                             activation: FusedActivation, dy: Tensor, dims: Dims3, constantStats: Bool, s1: Tensor,
+                             s2: Tensor, dx: Tensor) throws {
+        if !constantStats {
+            try normBackwardSums(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, activation: activation,
+                                 dy: dy, dims: dims, s1: s1, s2: s2)
+        }
+        try normBackwardInput(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, activation: activation, dy: dy,
+                              s1: s1, s2: s2, dims: dims, constantStats: constantStats, dx: dx)
+    }
+
+    private func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
+                                   activation: FusedActivation, dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3,
+                                   constantStats: Bool, dx: Tensor) throws {
         let xp = try ptr(x, "normBackward"), g = try ptr(dy, "normBackward"), d = try ptr(dx, "normBackward")
         let mp = try ptr(mean, "normBackward"), rp = try ptr(rstd, "normBackward")
         let gp = try gamma.map { try ptr($0, "normBackward") }

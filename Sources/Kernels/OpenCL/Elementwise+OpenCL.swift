@@ -59,7 +59,7 @@ extension OpenCLBackend {
                        [.buffer(x), .buffer(partials), .int(A), .int(B), .int(C), .int(G), .float(G > 1 ? 0 : beta)])
             if G > 1 {   // the finishing pass: each b's G partials
                 try launch(.reduce_keep_middle, global: B * reductionGroupSize, local: reductionGroupSize,
-                           cost: KernelCost(flops: Double(B * G), bytes: 4 * Double(B * G + B)),
+                           cost: KernelCost(flops: Double(B * G), bytes: 4 * Double(B * G + B)), finishing: B * G,
                            [.buffer(partials), .buffer(y), .int(1), .int(B), .int(G), .int(1), .float(beta)])
             }
         case .outer:
@@ -74,6 +74,7 @@ extension OpenCLBackend {
             }
             try launch(.reduce_middle, global: A * C,
                        cost: KernelCost(flops: Double(sizes.1 * A * C), bytes: 4 * Double((sizes.1 + 1) * A * C)),
+                       finishing: P > 1 ? P * A * C : nil,
                        [.buffer(source), .buffer(y), .int(sizes.0), .int(sizes.1), .int(sizes.2), .float(beta)])
         }
     }

@@ -58,10 +58,15 @@ extension OpenCLBackend {
     }
 
     /// C (g.m × g.n at g.cOffset, g.ldc) = Σ of the first `slices` partial products + beta·C: the finishing pass.
+    /// Lanes per element: enough to span `ReductionSplit.fillWorkItems` work-items for a small C (kernels/gemm.cl).
     func splitKSum(_ partials: Tensor, slices: Int, _ g: GemmArgs, c: Tensor, beta: Float) throws {
-        try launch(.gemm_splitk_sum, global: g.m * g.n,
+        let elements = g.m * g.n
+        let lanes = OpenCLBackend.lanes(for: elements, group: 64)
+        try launch(.gemm_splitk_sum, global: (elements + 64 / lanes - 1) / (64 / lanes) * 64, local: 64,
+                   cost: KernelCost(flops: Double(slices * elements), bytes: 4 * Double((slices + 2) * elements)),
+                   finishing: slices * elements,
                    [.buffer(partials), .buffer(c), .int(slices), .int(g.m), .int(g.n), .int(g.cOffset),
-                    .int(g.ldc), .float(beta)])
+                    .int(g.ldc), .float(beta), .int(lanes)])
     }
 
     /// Split-K partial products of every GEMM of the sum go to one buffer, finished in one pass (or one per

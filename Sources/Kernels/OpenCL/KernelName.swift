@@ -4,7 +4,7 @@ enum KernelName: String, CaseIterable {
     case dropout_mask
     case reduce_keep_middle, reduce_middle, reduce_middle_partial
     case softmax_forward, softmax_backward
-    case norm_forward, norm_apply, norm_backward_sums, norm_backward_input, norm_column_param_grads
+    case norm_forward, norm_apply, norm_backward, norm_backward_sums, norm_backward_input, norm_column_param_grads
     case norm_stats_partial, norm_stats_finish, norm_backward_sums_finish, norm_column_param_finish
     case im2col, col2im, conv_forward_implicit
     case max_pool2d_forward, max_pool2d_backward, avg_pool2d_forward, avg_pool2d_backward
@@ -26,7 +26,7 @@ enum KernelName: String, CaseIterable {
             "elementwise"
         case .reduce_keep_middle, .reduce_middle, .reduce_middle_partial: "reduce"
         case .softmax_forward, .softmax_backward: "softmax"
-        case .norm_forward, .norm_apply, .norm_backward_sums, .norm_backward_input, .norm_column_param_grads,
+        case .norm_forward, .norm_apply, .norm_backward, .norm_backward_sums, .norm_backward_input, .norm_column_param_grads,
              .norm_stats_partial, .norm_stats_finish, .norm_backward_sums_finish, .norm_column_param_finish:
             "norm"
         case .im2col, .col2im, .conv_forward_implicit: "conv"

@@ -12,11 +12,11 @@ extension OpenCLBackend {
                    cost: KernelCost(flops: 3 * Double(B * C * S), bytes: 4 * Double(B * C * S + B * S)),
                    [.buffer(probs), .buffer(labels), .buffer(partials), .int(C), .int(S), .int(G)])
         if G > 1 {
-            try launch(.reduce_middle, global: B * C * 3, [.buffer(partials), .buffer(sums), .int(B * C), .int(G), .int(3), .float(0)])
+            try launch(.reduce_middle, global: B * C * 3, finishing: B * C * G * 3, [.buffer(partials), .buffer(sums), .int(B * C), .int(G), .int(3), .float(0)])
         }
         let ceSum = try allocate(Shape(1), name: "cross-entropy sum")
         try reduceSum(x: ce, dims: Dims3(1, 1, B * S), keep: .middle, y: ceSum, accumulate: false)
-        try launch(.dice_ce_finalize, global: 1,
+        try launch(.dice_ce_finalize, global: 1, finishing: B * C * 3 + 1,
                    [.buffer(sums), .buffer(ceSum), .buffer(loss), .int(B), .int(C), .int(S), .int(o.batch ? 1 : 0),
                     .float(o.smoothNr), .float(o.smoothDr), .float(o.lambdaDice), .float(o.lambdaCE)])
     }

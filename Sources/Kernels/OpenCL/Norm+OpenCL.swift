@@ -31,7 +31,7 @@ extension OpenCLBackend {
         try launch(.norm_stats_partial, global: dims.mid * G * reductionGroupSize, local: reductionGroupSize,
                    cost: KernelCost(flops: 3 * Double(dims.count), bytes: 4 * Double(dims.count)),
                    [.buffer(x), .buffer(partials)] + sizes(dims) + [.int(G)])
-        try launch(.norm_stats_finish, global: dims.mid,
+        try launch(.norm_stats_finish, global: dims.mid, finishing: dims.mid * G * 2,
                    [.buffer(partials), .buffer(mean), .buffer(variance), .buffer(rstd), .int(dims.outer * dims.inner),
                     .int(dims.mid), .int(G), .float(eps)])
         try normApply(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, beta: beta, activation: activation,
@@ -56,14 +56,34 @@ extension OpenCLBackend {
                    [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy), .buffer(p1),
                     .buffer(p2)] + sizes(dims) + [.int(Int(mode.code)), .int(mode.groups), .int(G)] + activationArgs(activation))
         if G > 1 {
-            try launch(.norm_backward_sums_finish, global: dims.mid,
+            try launch(.norm_backward_sums_finish, global: dims.mid, finishing: dims.mid * G * 2,
                        [.buffer(p1), .buffer(p2), .buffer(s1), .buffer(s2), .int(dims.mid), .int(G)])
         }
     }
 
-    public func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
-                                  activation: FusedActivation, dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3,
-                                  constantStats: Bool, dx: Tensor) throws {
+    /// One kernel (sums, then dx) where one work-group takes a whole group; else the two-stage sums and a dx pass.
+    public func normBackward(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
+                             activation: FusedActivation, dy: Tensor, dims: Dims3, constantStats: Bool, s1: Tensor,
+                             s2: Tensor, dx: Tensor) throws {
+        let mode = gamma == nil ? NormAffine.none : affine
+        if !constantStats && slices(dims) == 1 {
+            return try launch(.norm_backward, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
+                              cost: KernelCost(flops: 10 * Double(dims.count), bytes: 12 * Double(dims.count)),
+                              [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy),
+                               .buffer(s1), .buffer(s2), .buffer(dx)] + sizes(dims)
+                              + [.int(Int(mode.code)), .int(mode.groups)] + activationArgs(activation))
+        }
+        if !constantStats {
+            try normBackwardSums(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, activation: activation,
+                                 dy: dy, dims: dims, s1: s1, s2: s2)
+        }
+        try normBackwardInput(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, activation: activation, dy: dy,
+                              s1: s1, s2: s2, dims: dims, constantStats: constantStats, dx: dx)
+    }
+
+    private func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
+                                   activation: FusedActivation, dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3,
+                                   constantStats: Bool, dx: Tensor) throws {
         let mode = gamma == nil ? NormAffine.none : affine
         try launch(.norm_backward_input, global: dims.count,
                    [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy),
@@ -87,7 +107,7 @@ extension OpenCLBackend {
         try launch(.norm_column_param_grads, global: P * C, cost: cost,
                    args + [.buffer(gpart), .buffer(bpart), .int(B), .int(C), .int(P), .float(0)])
         // Both finished in one pass.
-        try launch(.norm_column_param_finish, global: C,
+        try launch(.norm_column_param_finish, global: C, finishing: 2 * P * C,
                    [.buffer(gpart), .buffer(bpart), .buffer(dgamma), .buffer(dbeta), .int(P), .int(C), .float(beta)])
     }
 }

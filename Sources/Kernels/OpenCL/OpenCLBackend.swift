@@ -171,8 +171,10 @@ public final class OpenCLBackend: Backend {
 
     /// Sets the arguments and enqueues `name` (from its program built with `defines`) over `global` work-items,
     /// rounded up to the work-group size: `local` where the kernel needs one, else the device's choice.
+    /// `finishing`: the launch is the finishing pass of a two-stage reduction reading that many partials (the profile
+    /// counts the launches that span fewer than `ReductionSplit.fillWorkItems` work-items and are not such a pass).
     func launch(_ name: KernelName, defines: KernelDefines = .none, global: Int, local: Int? = nil, cost: KernelCost? = nil,
-                _ args: [Arg]) throws {
+                finishing partials: Int? = nil, _ args: [Arg]) throws {
         guard global > 0 else { return }
         if profiler != nil {
             let buffers = args.reduce(0) { n, a in if case .buffer = a { return n + 1 } else { return n } }
@@ -214,7 +216,12 @@ public final class OpenCLBackend: Backend {
             : clEnqueueNDRangeKernel(handle.queue, kernel, 1, nil, &globalSize, &localSize, 0, nil, &event)
         try check(status, "clEnqueueNDRangeKernel", kernel: name.rawValue)
         tally.launches += 1
-        if let profiler, let event { try record(profiler, name.rawValue, event, global: globalSize, local: localSize) }
+        if let profiler, let event {
+            try record(profiler, name.rawValue, event, global: globalSize, local: localSize,
+                       narrow: global < ReductionSplit.fillWorkItems
+                           && !(partials.map { $0 <= ReductionSplit.maxFinishingPartials } ?? false),
+                       partials: partials)
+        }
     }
 
     /// The kernel's largest work-group on this device and the size used when the kernel does not need one:
@@ -233,8 +240,9 @@ public final class OpenCLBackend: Backend {
         return limits
     }
 
-    func record(_ profiler: Profiler, _ name: String, _ event: cl_event, global: Int = 0, local: Int = 0) throws {
-        profiler.record(name, event, global: global, local: local)
+    func record(_ profiler: Profiler, _ name: String, _ event: cl_event, global: Int = 0, local: Int = 0,
+                narrow: Bool = false, partials: Int? = nil) throws {
+        profiler.record(name, event, global: global, local: local, narrow: narrow, partials: partials)
         if profiler.pendingCount > 1 << 16 {   // ~50 steps of events before the profile waits to read them
             try synchronize()
             try profiler.resolve()

@@ -9,6 +9,7 @@ extension OpenCLBackend {
     }
 
     public func finiteGate(values: Tensor, gate: Tensor) throws {
-        try launch(.finite_gate, global: 1, [.buffer(values), .buffer(gate), .int(values.count)])
+        // One work-item: the finishing pass of the loss's reduction (a handful of values).
+        try launch(.finite_gate, global: 1, finishing: values.count, [.buffer(values), .buffer(gate), .int(values.count)])
     }
 }

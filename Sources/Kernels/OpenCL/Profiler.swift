@@ -7,19 +7,27 @@ public struct KernelProfile: Sendable {
     public var nanoseconds: UInt64
     /// Smallest and largest global size launched, and the work-group size (0 for CLBlast, which sizes its own).
     public var minGlobal = Int.max, maxGlobal = 0, local = 0
+    /// Launches that spanned fewer than `ReductionSplit.fillWorkItems` work-items without being the finishing pass of
+    /// a two-stage reduction over at most `ReductionSplit.maxFinishingPartials` partials (GPU-shape criterion).
+    public var narrowCalls = 0
+    /// The most partials a finishing-pass launch of this kernel read (0: not a finishing pass).
+    public var maxPartials = 0
 }
 
 final class Profiler {
     private var pending: [(String, cl_event)] = []
     private var totals: [String: KernelProfile] = [:]
 
-    func record(_ name: String, _ event: cl_event, global: Int = 0, local: Int = 0) {
+    func record(_ name: String, _ event: cl_event, global: Int = 0, local: Int = 0, narrow: Bool = false,
+                partials: Int? = nil) {
         pending.append((name, event))
         if global > 0 {
             var t = totals[name] ?? KernelProfile(name: name, calls: 0, nanoseconds: 0)
             t.minGlobal = min(t.minGlobal, global)
             t.maxGlobal = max(t.maxGlobal, global)
             t.local = local
+            if narrow { t.narrowCalls += 1 }
+            t.maxPartials = max(t.maxPartials, partials ?? 0)
             totals[name] = t
         }
     }
@@ -65,6 +73,8 @@ final class Profiler {
             totals[k]!.nanoseconds = 0
             totals[k]!.minGlobal = .max
             totals[k]!.maxGlobal = 0
+            totals[k]!.narrowCalls = 0
+            totals[k]!.maxPartials = 0
         }
     }
 

@@ -22,9 +22,13 @@ extension OpenCLBackend {
 
     public func indexGatherSum(src: Tensor, ptr: Tensor, list: Tensor, rows: Int, heads: Int, stride: Int,
                                out: Tensor, accumulate: Bool) throws {
-        try launch(.index_gather_sum, global: rows * heads,
+        // The finishing pass of the bias gradient (src holds its per-(head, i, j) sums), lanes per output so that a
+        // small table still spans enough work-items.
+        let outputs = rows * heads, lanes = OpenCLBackend.lanes(for: outputs, group: 64)
+        try launch(.index_gather_sum, global: (outputs + 64 / lanes - 1) / (64 / lanes) * 64, local: 64,
+                   finishing: src.count,
                    [.buffer(src), .buffer(ptr), .buffer(list), .buffer(out), .int(rows), .int(heads), .int(stride),
-                    .float(accumulate ? 1 : 0)])
+                    .float(accumulate ? 1 : 0), .int(lanes)])
     }
 
     public func patchMerge(x: Tensor, dims s: (b: Int, d: Int, h: Int, w: Int, c: Int), y: Tensor) throws {

@@ -37,14 +37,9 @@ extension Backend {
                                    gamma: Tensor?, op: String) throws -> Tensor {
         try Check.same(x, dy, op)
         let s1 = try allocate(Shape(dims.mid), name: "\(op) s1"), s2 = try allocate(Shape(dims.mid), name: "\(op) s2")
-        if !cache.constantStats {
-            try normBackwardSums(x: x, mean: cache.mean, rstd: cache.rstd, affine: affine, gamma: gamma,
-                                 activation: cache.activation, dy: dy, dims: dims, s1: s1, s2: s2)
-        }
         let dx = try allocate(x.shape, name: "\(op) dx")
-        try normBackwardInput(x: x, mean: cache.mean, rstd: cache.rstd, affine: affine, gamma: gamma,
-                              activation: cache.activation, dy: dy, s1: s1, s2: s2, dims: dims,
-                              constantStats: cache.constantStats, dx: dx)
+        try normBackward(x: x, mean: cache.mean, rstd: cache.rstd, affine: affine, gamma: gamma, activation: cache.activation,
+                         dy: dy, dims: dims, constantStats: cache.constantStats, s1: s1, s2: s2, dx: dx)
         return dx
     }
 

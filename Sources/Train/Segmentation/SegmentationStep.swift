@@ -9,6 +9,8 @@ public final class SegmentationStep {
     public let optimizer: AdamW
     public let backend: Backend
     public var lossOptions = DiceCEOptions()
+    /// d loss / d loss = 1, made once: the backward seed of every step.
+    private var seed: Tensor?
 
     public init(model: SwinUNETR, optimizer: AdamW, backend: Backend) {
         self.model = model
@@ -49,7 +51,9 @@ public final class SegmentationStep {
     /// The second half: zero the arena's gradients, backpropagate `loss`, and with `update` take the AdamW step.
     func backward(_ tape: Tape, _ loss: Variable, update: Bool = true) throws {
         try optimizer.zeroGradients()
-        try tape.backward(loss)
+        let one = try seed ?? backend.full(Shape([]), value: 1, name: "backward seed")
+        seed = one
+        try tape.backward(loss, seed: one)
         if update { try optimizer.update(model.namedParameters()) }
     }
 }
