@@ -154,7 +154,7 @@ __kernel void norm_backward_sums_finish(__global const float* p1, __global const
 __kernel void norm_backward(__global const float* x, __global const float* mean, __global const float* rstd,
                             __global const float* gamma, __global const float* dy, __global float* s1,
                             __global float* s2, __global float* dx, const int A, const int B, const int C,
-                            const int mode, const int groups, const int act, const float slope) {
+                            const int mode, const int groups, const int act, const float slope, const float beta) {
     __local float part[WG];
     const int b = get_group_id(0), t = get_local_id(0);
     const int M = A * C;
@@ -177,7 +177,8 @@ __kernel void norm_backward(__global const float* x, __global const float* mean,
         const float xhat = (x[i] - mu) * r;
         const float d = dy[i] * activation_grad(xhat, act, slope)
             * (mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)]);
-        dx[i] = r * (d - (p + xhat * q) * invM);
+        const float v = r * (d - (p + xhat * q) * invM);
+        dx[i] = beta == 0.0f ? v : v + beta * dx[i];
     }
 }
 
@@ -187,16 +188,15 @@ __kernel void norm_backward_input(__global const float* x, __global const float*
                                   __global const float* gamma, __global const float* dy,
                                   __global const float* s1, __global const float* s2, __global float* dx,
                                   const int A, const int B, const int C, const int mode, const int groups,
-                                  const int constant_stats, const int act, const float slope) {
+                                  const int constant_stats, const int act, const float slope, const float beta) {
     const int i = get_global_id(0);
     if (i >= A * B * C) return;
     const int c = i % C, b = (i / C) % B;
     const float g = mode == AFFINE_NONE ? 1.0f : gamma[affine_index(mode, b, c, groups)];
     const float xhat = (x[i] - mean[b]) * rstd[b];
     const float d = dy[i] * activation_grad(xhat, act, slope) * g;
-    if (constant_stats) { dx[i] = rstd[b] * d; return; }
-    const float invM = 1.0f / (float)(A * C);
-    dx[i] = rstd[b] * (d - (s1[b] + xhat * s2[b]) * invM);
+    const float v = constant_stats ? rstd[b] * d : rstd[b] * (d - (s1[b] + xhat * s2[b]) * (1.0f / (float)(A * C)));
+    dx[i] = beta == 0.0f ? v : v + beta * dx[i];
 }
 
 // LayerNorm parameter gradients (A == 1) over P slices of the B rows: dgamma[p, c] = Σ dy·x̂ and dbeta[p, c] = Σ dy

@@ -4,6 +4,9 @@ import Kernels
 /// activation lives only while the caller or a backward closure that needs it holds it.
 final class GradNode {
     var grad: Tensor?
+    /// `grad` is this node's alone (no other node or caller holds its memory), so a later contribution may be added
+    /// into it in place: llm.c's rule, activation gradients overwrite except at joins, where they add.
+    var ownsGrad = false
     /// Where a leaf's gradient accumulates in place (its slot of the parameter arena), instead of a new tensor.
     var accumulator: Tensor?
     let requiresGrad: Bool
@@ -91,9 +94,10 @@ public final class Tape {
         guard root.requiresGrad else { throw ShapeError(op: "backward", "\(root.value.name) does not depend on any parameter") }
         let g = try seed ?? backend.full(root.shape, value: 1, name: "backward seed")
         try Check.same(g, root.value, "backward seed")
-        try accumulate(root.node, g)
+        try accumulate(root.node, g, owned: false)   // the caller's seed: never written into
         for r in records.reversed() {
             guard let dy = r.output.grad else { continue }
+            let dyOwned = r.output.ownsGrad
             if !r.output.isLeaf { r.output.grad = nil }
             let targets = r.inputs.map(Self.target)
             let grads = try r.backward(dy, targets)
@@ -101,9 +105,12 @@ public final class Tape {
             for (input, (grad, target)) in zip(r.inputs, zip(grads, targets)) where input.requiresGrad {
                 guard let grad else { continue }
                 if let slot = target.slot, grad.storage === slot.storage {
-                    input.grad = slot   // the op added it into the arena slot itself (or a reshaped view of it)
+                    input.grad = slot   // the op added it into the slot or the existing gradient itself
                 } else {
-                    try accumulate(input, grad)
+                    // A gradient is the input's alone unless this op handed the same memory to another input too,
+                    // or passed on an upstream gradient that was not the output's alone.
+                    let shared = grads.filter { $0?.storage === grad.storage }.count > 1
+                    try accumulate(input, grad, owned: !shared && (grad.storage !== dy.storage || dyOwned))
                 }
             }
         }
@@ -115,14 +122,17 @@ public final class Tape {
 
     public static func zeroGrad(_ variables: [Variable]) { for v in variables { v.node.grad = nil } }
 
-    /// Where the gradient of `input` goes: nowhere, into its arena slot, or a new tensor.
+    /// Where the gradient of `input` goes: nowhere, into its arena slot, into the gradient it already has when that is
+    /// its own (a join: the op adds), or a new tensor.
     private static func target(_ input: GradNode) -> GradientOutput {
         guard input.requiresGrad else { return .skip }
         if input.isLeaf, let slot = input.accumulator { return .accumulate(into: slot) }
+        if let existing = input.grad, input.ownsGrad { return .accumulate(into: existing) }
         return .new
     }
 
-    private func accumulate(_ v: GradNode, _ g: Tensor) throws {
+    /// Adds g to v's gradient: into its slot or its own gradient in place, else as a new sum; or g becomes it.
+    private func accumulate(_ v: GradNode, _ g: Tensor, owned: Bool) throws {
         guard g.shape == v.shape else {
             throw ShapeError(op: "backward", "gradient of \(v.name) is \(g.shape), expected \(v.shape)")
         }
@@ -130,9 +140,15 @@ public final class Tape {
             try backend.axpy(alpha: 1, x: g, y: slot)
             v.grad = slot
         } else if let existing = v.grad {
-            v.grad = try backend.elementwise(.add, existing, g)
+            if v.ownsGrad {
+                try backend.axpy(alpha: 1, x: g, y: existing)
+            } else {
+                v.grad = try backend.elementwise(.add, existing, g)
+                v.ownsGrad = !v.isLeaf
+            }
         } else {
             v.grad = g
+            v.ownsGrad = owned && !v.isLeaf   // a leaf's gradient is the caller's to read: never added into later
         }
     }
 }

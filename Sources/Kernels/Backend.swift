@@ -75,11 +75,11 @@ public protocol Backend: AnyObject {
     func normBackwardSums(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
                           activation: FusedActivation, dy: Tensor, dims: Dims3, s1: Tensor, s2: Tensor) throws
     /// The sums s1, s2 as `normBackwardSums` (unless the statistics are constants), then dx = rstd·(dy·g −
-    /// (s1 + x̂·s2)/M), or rstd·dy·g when they are (dy times act'(x̂)): one kernel on OpenCL where a work-group takes a
-    /// whole group.
+    /// (s1 + x̂·s2)/M), or rstd·dy·g when they are (dy times act'(x̂)); `accumulate`: dx += that. One kernel on
+    /// OpenCL where a work-group takes a whole group.
     func normBackward(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
                       activation: FusedActivation, dy: Tensor, dims: Dims3, constantStats: Bool, s1: Tensor, s2: Tensor,
-                      dx: Tensor) throws
+                      dx: Tensor, accumulate: Bool) throws
     /// Per-column affine gradients (LayerNorm, dims.outer == 1): dgamma[c] = Σ_b dy·x̂, dbeta[c] = Σ_b dy
     /// (`accumulate`: +=).
     func normColumnParamGrads(x: Tensor, mean: Tensor, rstd: Tensor, dy: Tensor, dims: Dims3,
@@ -88,6 +88,10 @@ public protocol Backend: AnyObject {
     // MARK: convolution rearrangements (Ops/Convolution.swift)
     /// Floats of the im2col column buffer per slab of output depths: larger slabs mean fewer, larger launches.
     var convWorkspaceFloats: Int { get }
+    /// The column buffer of a convolution slab, `shape.count` ≤ its capacity: one buffer kept by the backend and
+    /// grown to the largest slab asked for, so convolutions of different sizes do not leave one cached buffer each.
+    /// Valid until the next call (kernels on one in-order queue read it before the next slab overwrites it).
+    func columnWorkspace(_ shape: Shape) throws -> Tensor
     /// col (C·K, nd·Ho·Wo) from sample x[xOffset...] for output depths [d0, d0+nd).
     func im2col(x: Tensor, xOffset: Int, geometry: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws
     /// col of output depths [d0, d0+nd) folded back into sample dx[dxOffset...]: added into the input depths below

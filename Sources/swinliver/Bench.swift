@@ -151,6 +151,8 @@ struct BenchTrain: ParsableCommand {
     var roofline = false
     @Flag(help: "OpenCL: build conv and attention kernels once, reading the geometry from arguments, instead of per layer with -D defines (for comparison).")
     var genericKernels = false
+    @Option(help: "OpenCL: the convolution column slab in MiB instead of the device's default (1/64 of its memory, 128–1024), e.g. what another device would take.")
+    var columnSlabMib: Int?
 
     func validate() throws {
         try checkFeatureSize(featureSize)
@@ -158,6 +160,7 @@ struct BenchTrain: ParsableCommand {
         try check("--batch", batch, in: Limits.batch)
         try check("--steps", steps, in: 1...10_000)
         try check("--top", top, in: 0...10_000)
+        if let columnSlabMib { try check("--column-slab-mib", columnSlabMib, in: 1...65_536) }
     }
 
     func run() throws {
@@ -165,6 +168,7 @@ struct BenchTrain: ParsableCommand {
         // Profiling events cost time on the device: --json (what gpu-check compares with MONAI) times without them.
         let backend = try spec.makeBackend(profiling: spec != .cpu && !json)
         if genericKernels { (backend as? OpenCLBackend)?.specializeKernels = false }
+        if let columnSlabMib { (backend as? OpenCLBackend)?.columnSlabFloats = columnSlabMib << 18 }
         let config = SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: featureSize)
         let model = try SwinUNETR(config, backend: backend)
         let optimizer = AdamW(hyper: AdamWHyper(lr: 1e-4), backend: backend)
@@ -230,13 +234,19 @@ struct BenchTrain: ParsableCommand {
                      perStep(used.bytesToDevice), perStep(used.bytesFromDevice)))
         let profile = try cl.profile()
         let total = profile.reduce(0) { $0 + $1.nanoseconds }
-        print(launches ? "\n| kernel | calls | global size (min–max) | local | ms per step | share |\n|---|---|---|---|---|---|"
+        print(launches ? "\n| kernel | calls | global size (min–max) | local | finishing pass: most partials | narrow calls | ms per step | share |\n|---|---|---|---|---|---|---|---|"
                        : "\n| kernel | calls | ms per step | share |\n|---|---|---|---|")
         for k in launches ? profile[...] : profile.prefix(top) {
             let ms = Double(k.nanoseconds) / 1e6 / Double(times.count), share = 100 * Double(k.nanoseconds) / Double(max(total, 1))
-            let sizes = k.maxGlobal == 0 ? "(CLBlast) | –" : "\(k.minGlobal)–\(k.maxGlobal) | \(k.local)"
+            let sizes = k.maxGlobal == 0 ? "(CLBlast) | – | – | –"
+                : "\(k.minGlobal)–\(k.maxGlobal) | \(k.local) | \(k.maxPartials > 0 ? String(k.maxPartials) : "–") | \(k.narrowCalls / times.count)"
             print(launches ? String(format: "| %@ | %d | %@ | %.1f | %.1f%% |", k.name, k.calls / times.count, sizes, ms, share)
                            : String(format: "| %@ | %d | %.1f | %.1f%% |", k.name, k.calls / times.count, ms, share))
+        }
+        if launches {
+            let narrow = profile.reduce(0) { $0 + $1.narrowCalls } / times.count
+            print("\(narrow) launches per step span fewer than \(ReductionSplit.fillWorkItems) work-items without being the finishing "
+                  + "pass of a two-stage reduction over at most \(ReductionSplit.maxFinishingPartials) partials (narrow calls)")
         }
         guard roofline else { return }
         let stepCount = Double(times.count)

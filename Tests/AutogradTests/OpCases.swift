@@ -95,6 +95,34 @@ let opCases: [OpCase] = [
     OpCase("linear + GELU", [InputSpec(2, 3, 5), InputSpec(4, 5), InputSpec(4)]) { t, v in
         try t.linear(v[0], weight: v[1], bias: v[2], activation: .gelu)
     },
+ // Joins: an intermediate x reached along two paths gets its second gradient added into the first in place (Tape;
+    // a leaf's gradient never is, so each case starts from x = 1.5·input).
+    OpCase("join: x + linear(layerNorm(x)) (a transformer block's skip)",
+           [InputSpec(2, 3, 5), InputSpec(5), InputSpec(5), InputSpec(5, 5), InputSpec(5)]) { t, v in
+        let x = try t.scale(v[0], 1.5)
+        return try t.linear(try t.layerNorm(x, weight: v[1], bias: v[2]), weight: v[3], bias: v[4], residual: x)
+    },
+    OpCase("join: x·x + layerNorm(reshape(x)) + x", [InputSpec(3, 4)]) { t, v in
+        let x = try t.scale(v[0], 1.5)
+        let n = try t.reshape(try t.layerNorm(try t.reshape(x, Shape(2, 6)), weight: nil, bias: nil), Shape(3, 4))
+        return try t.add(try t.add(try t.mul(x, x), n), x)
+    },
+    OpCase("join: IN(conv3(x)) + IN(conv1(x)) (a residual block's two paths)",
+           [InputSpec(1, 2, 4, 5, 6), InputSpec(3, 2, 3, 3, 3), InputSpec(3, 2, 1, 1, 1)]) { t, v in
+        let x = try t.scale(v[0], 1.5)
+        let a = try t.instanceNorm(try t.conv3d(x, weight: v[1], bias: nil, options: .init(stride: 1, padding: 1)),
+                                   weight: nil, bias: nil)
+        let b = try t.instanceNorm(try t.conv3d(x, weight: v[2], bias: nil), weight: nil, bias: nil)
+        return try t.add(a, b)
+    },
+    OpCase("join: IN(conv1(x)) + IN(conv3(x)), the 3×3 path first", [InputSpec(1, 2, 4, 5, 6), InputSpec(3, 2, 1, 1, 1),
+                                                                     InputSpec(3, 2, 3, 3, 3)]) { t, v in
+        let x = try t.scale(v[0], 1.5)
+        let a = try t.instanceNorm(try t.conv3d(x, weight: v[1], bias: nil), weight: nil, bias: nil)
+        let b = try t.instanceNorm(try t.conv3d(x, weight: v[2], bias: nil, options: .init(stride: 1, padding: 1)),
+                                   weight: nil, bias: nil)
+        return try t.add(a, b)
+    },
     OpCase("addBias axis -1", [InputSpec(3, 4, 5), InputSpec(5)]) { t, v in try t.addBias(v[0], v[1], axis: -1) },
     OpCase("add", [InputSpec(3, 5), InputSpec(3, 5)]) { t, v in try t.add(v[0], v[1]) },
     OpCase("sub", [InputSpec(3, 5), InputSpec(3, 5)]) { t, v in try t.sub(v[0], v[1]) },

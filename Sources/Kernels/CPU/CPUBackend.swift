@@ -59,6 +59,9 @@ public final class CPUBackend: Backend {
     public var deviceName: String { "cpu" }
     private let pool = HostPool()
     public var memory: MemoryStats { pool.stats }
+    /// The convolution column buffer (`columnWorkspace`).
+    private var columnScratch: Tensor?
+    public func columnWorkspace(_ shape: Shape) throws -> Tensor { try columnWorkspace(shape, held: &columnScratch) }
     /// Cores that `gemm` splits large products across.
     let cores: Int
 
@@ -110,7 +113,9 @@ public final class CPUBackend: Backend {
 
     public var viewAlignment: Int { 16 }
 
-    public var convWorkspaceFloats: Int { defaultConvWorkspaceFloats }
+    public var convWorkspaceFloats: Int { columnSlabFloats ?? defaultConvWorkspaceFloats }
+    /// Overrides `convWorkspaceFloats` (tests cut a convolution into many slabs with it).
+    public var columnSlabFloats: Int?
 
     public func view(of base: Tensor, offset: Int, shape: Shape, name: String) throws -> Tensor {
         _ = try ptr(base, "view")

@@ -58,7 +58,8 @@ extension CPUBackend {
         let o = g.output, (D, H, W) = g.input
         let ncol = nd * o.h * o.w
         let written = g.col2imLaunchDepths(d0: d0, nd: nd, fresh: fresh, last: last)
-        let cleared = max(fresh, written.lowerBound)..<written.upperBound
+        let first = max(fresh, written.lowerBound)
+        let cleared = first..<max(first, written.upperBound)
         // Each channel folds into its own plane of dx: split channels across the cores.
         parallelFor(g.channels) { c in
             if !cleared.isEmpty { (dp + (c * D + cleared.lowerBound) * H * W).update(repeating: 0, count: cleared.count * H * W) }

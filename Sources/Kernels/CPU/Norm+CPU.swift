@@ -78,18 +78,18 @@ extension CPUBackend {
 
     public func normBackward(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
                              activation: FusedActivation, dy: Tensor, dims: Dims3, constantStats: Bool, s1: Tensor,
-                             s2: Tensor, dx: Tensor) throws {
+                             s2: Tensor, dx: Tensor, accumulate: Bool) throws {
         if !constantStats {
             try normBackwardSums(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, activation: activation,
                                  dy: dy, dims: dims, s1: s1, s2: s2)
         }
         try normBackwardInput(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, activation: activation, dy: dy,
-                              s1: s1, s2: s2, dims: dims, constantStats: constantStats, dx: dx)
+                              s1: s1, s2: s2, dims: dims, constantStats: constantStats, dx: dx, accumulate: accumulate)
     }
 
     private func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
                                    activation: FusedActivation, dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3,
-                                   constantStats: Bool, dx: Tensor) throws {
+                                   constantStats: Bool, dx: Tensor, accumulate: Bool) throws {
         let xp = try ptr(x, "normBackward"), g = try ptr(dy, "normBackward"), d = try ptr(dx, "normBackward")
         let mp = try ptr(mean, "normBackward"), rp = try ptr(rstd, "normBackward")
         let gp = try gamma.map { try ptr($0, "normBackward") }
@@ -100,11 +100,8 @@ extension CPUBackend {
                 let w: Float = (gp != nil && affine != .none) ? gp![affineIndex(affine, b, c)] : 1
                 let xhat = (xp[i] - mp[b]) * rp[b]
                 let dyg = g[i] * activation.derivative(xhat) * w
-                if constantStats {
-                    d[i] = rp[b] * dyg
-                } else {
-                    d[i] = rp[b] * (dyg - (p1[b] + xhat * p2[b]) * invM)
-                }
+                let v = constantStats ? rp[b] * dyg : rp[b] * (dyg - (p1[b] + xhat * p2[b]) * invM)
+                d[i] = accumulate ? d[i] + v : v
             }
         }
     }

@@ -64,31 +64,33 @@ extension OpenCLBackend {
     /// One kernel (sums, then dx) where one work-group takes a whole group; else the two-stage sums and a dx pass.
     public func normBackward(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
                              activation: FusedActivation, dy: Tensor, dims: Dims3, constantStats: Bool, s1: Tensor,
-                             s2: Tensor, dx: Tensor) throws {
+                             s2: Tensor, dx: Tensor, accumulate: Bool) throws {
         let mode = gamma == nil ? NormAffine.none : affine
         if !constantStats && slices(dims) == 1 {
             return try launch(.norm_backward, global: dims.mid * reductionGroupSize, local: reductionGroupSize,
                               cost: KernelCost(flops: 10 * Double(dims.count), bytes: 12 * Double(dims.count)),
                               [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy),
                                .buffer(s1), .buffer(s2), .buffer(dx)] + sizes(dims)
-                              + [.int(Int(mode.code)), .int(mode.groups)] + activationArgs(activation))
+                              + [.int(Int(mode.code)), .int(mode.groups)] + activationArgs(activation)
+                              + [.float(accumulate ? 1 : 0)])
         }
         if !constantStats {
             try normBackwardSums(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, activation: activation,
                                  dy: dy, dims: dims, s1: s1, s2: s2)
         }
         try normBackwardInput(x: x, mean: mean, rstd: rstd, affine: affine, gamma: gamma, activation: activation, dy: dy,
-                              s1: s1, s2: s2, dims: dims, constantStats: constantStats, dx: dx)
+                              s1: s1, s2: s2, dims: dims, constantStats: constantStats, dx: dx, accumulate: accumulate)
     }
 
     private func normBackwardInput(x: Tensor, mean: Tensor, rstd: Tensor, affine: NormAffine, gamma: Tensor?,
                                    activation: FusedActivation, dy: Tensor, s1: Tensor, s2: Tensor, dims: Dims3,
-                                   constantStats: Bool, dx: Tensor) throws {
+                                   constantStats: Bool, dx: Tensor, accumulate: Bool) throws {
         let mode = gamma == nil ? NormAffine.none : affine
         try launch(.norm_backward_input, global: dims.count,
                    [.buffer(x), .buffer(mean), .buffer(rstd), affineArgs(mode, gamma, x), .buffer(dy),
                     .buffer(s1), .buffer(s2), .buffer(dx)] + sizes(dims)
-                   + [.int(Int(mode.code)), .int(mode.groups), .int(constantStats ? 1 : 0)] + activationArgs(activation))
+                   + [.int(Int(mode.code)), .int(mode.groups), .int(constantStats ? 1 : 0)] + activationArgs(activation)
+                   + [.float(accumulate ? 1 : 0)])
     }
 
     public func normColumnParamGrads(x: Tensor, mean: Tensor, rstd: Tensor, dy: Tensor, dims: Dims3,

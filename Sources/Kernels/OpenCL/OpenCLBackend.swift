@@ -14,6 +14,8 @@ public final class OpenCLBackend: Backend {
     var tally = DeviceCounters()
     /// CLBlast's scratch for padded operands (Gemm+OpenCL.swift), kept between calls.
     var gemmScratchTensor: Tensor?
+    /// The convolution column buffer (`columnWorkspace`).
+    private var columnScratch: Tensor?
     /// Build conv.cl and window_attention.cl per layer geometry with -D defines (KernelDefines); off, one program
     /// each reads the geometry from its arguments. Both give the same results (tested); on is faster.
     public var specializeKernels = true
@@ -99,8 +101,14 @@ public final class OpenCLBackend: Backend {
     /// convolution at 96³ then runs in 9 slabs instead of 96 (six launches a slab, forward and backward). The slab
     /// lives only while its convolution runs, so this is the most it adds to a step's peak.
     public var convWorkspaceFloats: Int {
-        max(defaultConvWorkspaceFloats, min(device.globalMemoryBytes / 64 / 4, device.maxAllocationBytes / 4 / 2, 1 << 28))
+        columnSlabFloats
+            ?? max(defaultConvWorkspaceFloats, min(device.globalMemoryBytes / 64 / 4, device.maxAllocationBytes / 4 / 2, 1 << 28))
     }
+
+    public func columnWorkspace(_ shape: Shape) throws -> Tensor { try columnWorkspace(shape, held: &columnScratch) }
+
+    /// Overrides `convWorkspaceFloats` (`bench train --column-slab-mib`: what another device's budget gives).
+    public var columnSlabFloats: Int?
 
     public func view(of base: Tensor, offset: Int, shape: Shape, name: String) throws -> Tensor {
         _ = try mem(base, "view")

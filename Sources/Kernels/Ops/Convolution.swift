@@ -40,7 +40,7 @@ extension Backend {
 
     private func slabs(_ g: ConvGeometry, _ body: (Int, Int, Tensor) throws -> Void) throws {
         let nd = slabDepth(g)
-        let col = try allocate(Shape(g.channels * g.kernelVolume, nd * g.output.h * g.output.w), name: "im2col workspace")
+        let col = try columnWorkspace(Shape(g.channels * g.kernelVolume, nd * g.output.h * g.output.w))
         var d0 = 0
         while d0 < g.output.d {
             let n = min(nd, g.output.d - d0)
@@ -68,16 +68,17 @@ extension Backend {
     }
 
     /// dIn[inOffset...] = col2im(Wᵀ · dOut[outOffset...]), overwriting dIn's sample (no zero fill first): each slab
-    /// overwrites the input depths it is the first to reach and adds into the ones an earlier slab reached.
+    /// overwrites the input depths it is the first to reach and adds into the ones an earlier slab reached. With
+    /// `accumulate`, dIn += that (every depth adds).
     private func backwardDataCore(_ dOut: Tensor, _ outOffset: Int, _ g: ConvGeometry, _ weight: Tensor,
-                                  outChannels: Int, _ dIn: Tensor, _ inOffset: Int) throws {
+                                  outChannels: Int, _ dIn: Tensor, _ inOffset: Int, accumulate: Bool = false) throws {
         let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
         if g.isPointwise {
-            var a = GemmArgs(m: g.channels, n: g.outputVolume, k: outChannels, transA: true)
+            var a = GemmArgs(m: g.channels, n: g.outputVolume, k: outChannels, transA: true, beta: accumulate ? 1 : 0)
             (a.bOffset, a.cOffset) = (outOffset, inOffset)
             return try gemm(a, a: weight, b: dOut, c: dIn)
         }
-        var fresh = 0   // input depths from here on hold nothing of this sample yet
+        var fresh = accumulate ? g.input.d : 0   // input depths from here on hold nothing of this sample yet
         try slabs(g) { d0, nd, col in
             var a = GemmArgs(m: ck, n: nd * hw, k: outChannels, transA: true)
             a.ldb = g.outputVolume
@@ -154,12 +155,12 @@ extension Backend {
         let g = try conv3dGeometry(x, weight, options, "conv3d backward")
         let (n, o) = (x.shape[0], weight.shape[0])
         try Check.shape(dy, Shape(n, o, g.output.d, g.output.h, g.output.w), "conv3d backward")
-        let dx = try dxOut.overwriting.target(x.shape, name: "conv3d dx", on: self)
+        let dx = try dxOut.target(x.shape, name: "conv3d dx", on: self)
         let dw = try dwOut.zeroedTarget(weight.shape, name: "conv3d dW", on: self)
         let sum = try dw.map { try weightGradientSum($0, g, outChannels: o, samples: n) }
         for i in 0..<n {
             let inOff = i * g.channels * g.inputVolume, outOff = i * o * g.outputVolume
-            if let dx { try backwardDataCore(dy, outOff, g, weight, outChannels: o, dx, inOff) }
+            if let dx { try backwardDataCore(dy, outOff, g, weight, outChannels: o, dx, inOff, accumulate: dxOut.accumulates) }
             if let sum { try backwardWeightCore(x, inOff, dy, outOff, g, outChannels: o, sum) }
         }
         try sum?.finish()
@@ -281,5 +282,17 @@ extension GradientOutput {
     func reshaped(_ shape: Shape) throws -> GradientOutput {
         if case let .accumulate(slot) = self { return .accumulate(into: try slot.reshaped(shape)) }
         return self
+    }
+}
+
+extension Backend {
+    /// `columnWorkspace`'s rule, shared by the backends: `held` is reused when it is large enough, else replaced by a
+    /// buffer of `shape.count` floats (the old one is released first).
+    func columnWorkspace(_ shape: Shape, held: inout Tensor?) throws -> Tensor {
+        if let t = held, t.count >= shape.count { return Tensor(shape: shape, storage: t.storage, name: t.name, owner: t.owner) }
+        held = nil
+        let t = try allocate(Shape(shape.count), name: "im2col workspace")
+        held = t
+        return Tensor(shape: shape, storage: t.storage, name: t.name, owner: t.owner)
     }
 }

@@ -33,13 +33,15 @@ extension Backend {
         return (y, NormCache(mean: mean, rstd: rstd, constantStats: false, activation: activation), variance)
     }
 
+    /// dx of a normalisation, written where `target` says (a new tensor, or added into an existing gradient).
     private func normBackwardInput(_ x: Tensor, dy: Tensor, cache: NormCache, dims: Dims3, affine: NormAffine,
-                                   gamma: Tensor?, op: String) throws -> Tensor {
+                                   gamma: Tensor?, target: GradientOutput, op: String) throws -> Tensor? {
         try Check.same(x, dy, op)
+        guard let dx = try target.target(x.shape, name: "\(op) dx", on: self) else { return nil }
         let s1 = try allocate(Shape(dims.mid), name: "\(op) s1"), s2 = try allocate(Shape(dims.mid), name: "\(op) s2")
-        let dx = try allocate(x.shape, name: "\(op) dx")
         try normBackward(x: x, mean: cache.mean, rstd: cache.rstd, affine: affine, gamma: gamma, activation: cache.activation,
-                         dy: dy, dims: dims, constantStats: cache.constantStats, s1: s1, s2: s2, dx: dx)
+                         dy: dy, dims: dims, constantStats: cache.constantStats, s1: s1, s2: s2, dx: dx,
+                         accumulate: target.accumulates)
         return dx
     }
 
@@ -80,8 +82,8 @@ extension Backend {
     {
         let f = x.shape[-1]
         let dims = Dims3(1, x.count / max(f, 1), f)
-        let dx = dxOut.isNeeded
-            ? try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perColumn, gamma: gamma, op: "layerNorm") : nil
+        let dx = try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perColumn, gamma: gamma, target: dxOut,
+                                       op: "layerNorm")
         guard gamma != nil, gOut.isNeeded || bOut.isNeeded else { return (dx, nil, nil) }
         // One kernel writes both (a skipped one into scratch); when either adds into a slot, the other starts at 0.
         let accumulate = gOut.accumulates || bOut.accumulates
@@ -113,9 +115,8 @@ extension Backend {
                                      dbeta bOut: GradientOutput = .new) throws -> (dx: Tensor?, dgamma: Tensor?, dbeta: Tensor?)
     {
         let (dims, c) = try instanceDims(x, gamma, nil)
-        let dx = dxOut.isNeeded
-            ? try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perRow(groups: c), gamma: gamma,
-                                    op: "instanceNorm") : nil
+        let dx = try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perRow(groups: c), gamma: gamma,
+                                       target: dxOut, op: "instanceNorm")
         guard gamma != nil else { return (dx, nil, nil) }
         let g = try rowParamGrads(x, dy: dy, cache: cache, dims: dims, groups: c, op: "instanceNorm", dgamma: gOut, dbeta: bOut)
         return (dx, g.dgamma, g.dbeta)
@@ -168,9 +169,8 @@ extension Backend {
     {
         let (n, c) = (x.shape[0], x.shape[1])
         let dims = Dims3(n, c, x.count / max(n * c, 1))
-        let dx = dxOut.isNeeded
-            ? try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perRow(groups: c), gamma: gamma,
-                                    op: "batchNorm") : nil
+        let dx = try normBackwardInput(x, dy: dy, cache: cache, dims: dims, affine: .perRow(groups: c), gamma: gamma,
+                                       target: dxOut, op: "batchNorm")
         let g = try rowParamGrads(x, dy: dy, cache: cache, dims: dims, groups: c, op: "batchNorm", dgamma: gOut, dbeta: bOut)
         return (dx, g.dgamma, g.dbeta)
     }

@@ -1,0 +1,51 @@
+import Autograd
+import Kernels
+import TestSupport
+import XCTest
+
+/// A convolution cut into many column slabs (a column budget of one output depth or less) gives what one slab
+/// gives: the output, dx written fresh and dx added into an existing gradient (col2im's first-touch overwrite and its
+/// accumulate mode across slabs), and dW summed over slabs and samples (one GEMM sum).
+final class ConvolutionSlabTests: XCTestCase {
+    private let cases: [OpCase] = [
+        OpCase("conv3d k3 s1 p1", [InputSpec(2, 3, 7, 5, 6), InputSpec(4, 3, 3, 3, 3)]) { t, v in
+            try t.conv3d(v[0], weight: v[1], bias: nil, options: .init(stride: 1, padding: 1))
+        },
+        OpCase("conv3d k3 s2 p1", [InputSpec(1, 2, 9, 6, 5), InputSpec(3, 2, 3, 3, 3), InputSpec(3)]) { t, v in
+            try t.conv3d(v[0], weight: v[1], bias: v[2], options: .init(stride: 2, padding: 1))
+        },
+        OpCase("conv3d k2 s2 (slabs touch disjoint depths)", [InputSpec(1, 2, 8, 4, 4), InputSpec(3, 2, 2, 2, 2)]) { t, v in
+            try t.conv3d(v[0], weight: v[1], bias: nil, options: .init(stride: 2, padding: 0))
+        },
+        OpCase("convTranspose3d k2 s2", [InputSpec(2, 3, 4, 3, 3), InputSpec(3, 2, 2, 2, 2)]) { t, v in
+            try t.convTranspose3d(v[0], weight: v[1], bias: nil, options: .init(stride: 2, padding: 0))
+        },
+    ]
+
+    private func withBudget(_ floats: Int?, _ backends: [Backend]) -> [Backend] {
+        for b in backends {
+            (b as? CPUBackend)?.columnSlabFloats = floats
+            (b as? OpenCLBackend)?.columnSlabFloats = floats
+        }
+        return backends
+    }
+
+    func testManySlabsEqualOneSlab() throws {
+        let upstream = { (s: Shape) -> [Float] in var r = TestRandom(seed: 23); return r.normals(s.count) }
+        let oneSlab = withBudget(nil, try TestBackends.all())
+        let manySlabs = withBudget(40, try TestBackends.all())   // fewer floats than one output depth's columns
+        for (whole, sliced) in zip(oneSlab, manySlabs) {
+            for (i, c) in cases.enumerated() {
+                let values = c.values(seed: UInt64(40 + i))
+                var rng = TestRandom(seed: UInt64(60 + i))
+                let prefill = c.inputs.map { rng.normals($0.shape.count) }
+                let what = "\(c.name) on \(whole.deviceName)"
+                assertSameResults(try c.run(on: sliced, values: values, upstream: upstream),
+                                  try c.run(on: whole, values: values, upstream: upstream), rel: 1e-5, "\(what), many slabs")
+                let a = try c.runAccumulating(on: sliced, values: values, prefill: prefill, upstream: upstream)
+                let b = try c.runAccumulating(on: whole, values: values, prefill: prefill, upstream: upstream)
+                for k in 0..<a.count { assertClose(a[k], b[k], rel: 1e-5, "\(what), many slabs, added into slot \(k)") }
+            }
+        }
+    }
+}
