@@ -16,8 +16,15 @@ public protocol Backend: AnyObject {
     func allocate(_ shape: Shape, name: String) throws -> Tensor
     func upload(_ values: [Float], shape: Shape, name: String) throws -> Tensor
     func download(_ tensor: Tensor) throws -> [Float]
-    /// Copies `values` into `tensor` without waiting for the device (OpenCL keeps the values until it has read them).
-    func write(_ values: [Float], into tensor: Tensor) throws
+    /// Everything enqueued so far, as a point that a later `write(_:into:after:)` waits for (the CPU backend's has
+    /// always passed).
+    func fence() throws -> DeviceFence
+    /// Copies `values` into `tensor` without waiting for the device, once `after` has passed: a fence taken after
+    /// the last work that touched `tensor` (for a new tensor, after its allocation: pooled memory may still have work
+    /// pending). OpenCL stages the values in pinned host memory and copies them on a second queue, so the copy
+    /// overlaps the work enqueued between `after` and this call, which must not touch `tensor`; work enqueued after
+    /// this call sees the new values. The caller's array may change as soon as this returns.
+    func write(_ values: [Float], into tensor: Tensor, after: DeviceFence) throws
     /// Starts reading `tensor` back without waiting; `wait()` on the result blocks until the values are there.
     func beginDownload(_ tensor: Tensor) throws -> PendingDownload
     /// `shape.count` floats of `base` from element `offset`, as a tensor sharing its memory (the parameter arena's
@@ -174,6 +181,17 @@ public protocol Backend: AnyObject {
     /// dst[dstOffset + r·dstStride + j] = src[srcOffset + r·srcStride + j] for r < rows, j < length.
     func copyBlock(src: Tensor, srcOffset: Int, srcStride: Int, dst: Tensor, dstOffset: Int, dstStride: Int,
                    rows: Int, length: Int) throws
+}
+
+/// A point in a backend's stream of work (`Backend.fence()`): an OpenCL marker event, or nothing on the CPU backend.
+public final class DeviceFence {
+    let marker: AnyObject?
+    init(marker: AnyObject?) { self.marker = marker }
+}
+
+extension Backend {
+    /// Copies `values` into `tensor` without waiting, after everything enqueued so far (ordered like a kernel).
+    public func write(_ values: [Float], into tensor: Tensor) throws { try write(values, into: tensor, after: fence()) }
 }
 
 /// A read from the device that was started without waiting (`Backend.beginDownload`).

@@ -178,13 +178,13 @@ struct BenchTrain: ParsableCommand {
         let n = batch * roi * roi * roi
         let images = rng.uniform(n, bound: 1), labels = (0..<n).map { Float(($0 / 97) % 3) }
         let shape = Shape(batch, 1, roi, roi, roi)
-        let train = try PipelinedTraining(step: step, imageShape: shape, labelShape: shape)
+        let train = try PipelinedTraining(step: step)
         let say = { (line: String) in if !json { print(line) } }
         say("Swin UNETR feature \(featureSize), \(model.parameterCount) parameters, roi \(roi)³, batch \(batch), on \(backend.deviceName)")
         // Two warm-up steps: kernel builds, and the buffers of a step that runs while the previous one finishes.
         let warm = DispatchTime.now().uptimeNanoseconds
-        _ = try train(images: images, labels: labels) { true }
-        var loss = try train(images: images, labels: labels) { true }!.values[0]
+        _ = try train(images: images, labels: labels, imageShape: shape, labelShape: shape) { true }
+        var loss = try train(images: images, labels: labels, imageShape: shape, labelShape: shape) { true }!.values[0]
         say(String(format: "warm-up (2 steps): %.0f ms (includes kernel builds), loss %.4f",
                    Double(DispatchTime.now().uptimeNanoseconds - warm) / 1e6, loss))
         let cl = backend as? OpenCLBackend
@@ -194,7 +194,7 @@ struct BenchTrain: ParsableCommand {
         // Pipelined as in training: the batch is written every step and each loss is read while the next step runs.
         // The counters cover the steps; the final wait for the last loss (finish) is timed but not counted per step.
         let t0 = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<max(steps, 1) { _ = try train(images: images, labels: labels) { true } }
+        for _ in 0..<max(steps, 1) { _ = try train(images: images, labels: labels, imageShape: shape, labelShape: shape) { true } }
         let used = cl.map { $0.counters.since(before!) }
         let rooflineRows = cl.map { $0.roofline.since(rooflineBefore) } ?? []
         loss = try train.finish()!.values[0]

@@ -123,6 +123,48 @@ final class OpenCLHostTests: XCTestCase {
         }
     }
 
+    /// `write(_:into:after:)` copies on a second queue from pinned memory: kernels enqueued before it read the old
+    /// values, kernels after it the new ones, the caller's array is free once it returns, and rewriting one buffer
+    /// reuses one pinned staging buffer.
+    func testWritesAfterAFenceAreOrderedAgainstKernels() throws {
+        for b in try TestBackends.all() {
+            let n = 1 << 18
+            var values = (0..<n).map { Float($0 % 1000) }
+            let t = try b.upload(values, shape: Shape(n), name: "batch")
+            var copies: [(Tensor, [Float])] = []
+            for i in 1...6 {
+                let before = try b.zeros(Shape(n), name: "copy before \(i)")
+                try b.axpy(alpha: 1, x: t, y: before)   // reads the old values
+                copies.append((before, values))
+                values = (0..<n).map { Float(($0 * i) % 997) }
+                try b.write(values, into: t, after: try b.fence())
+                let written = values
+                values[0] = -1   // the caller's array changes at once; the device must still get `written`
+                values = written
+            }
+            let after = try b.zeros(Shape(n), name: "copy after")
+            try b.axpy(alpha: 1, x: t, y: after)
+            copies.append((after, values))
+            for (k, (tensor, expected)) in copies.enumerated() {
+                XCTAssertEqual(try b.download(tensor), expected, "copy \(k) on \(b.deviceName)")
+            }
+            if let cl = b as? OpenCLBackend { XCTAssertEqual(cl.pinnedStaging.creations, 1, "one staging buffer, reused") }
+            // Pooled memory handed out again while kernels that wrote it are still queued: a fence taken after the
+            // allocation keeps those writes from landing on the copy.
+            let busy = try b.zeros(Shape(4 * n), name: "busy")
+            for round in 0..<4 {
+                do {
+                    let old = try b.allocate(Shape(n), name: "released")
+                    for _ in 0..<40 { try b.axpy(alpha: 1, x: busy, y: busy) }   // the queue is busy...
+                    try b.fill(old, value: Float(round))                         // ...when this write is enqueued
+                }
+                let fresh = try b.allocate(Shape(n), name: "reused")
+                try b.write(values, into: fresh, after: try b.fence())
+                XCTAssertEqual(try b.download(fresh), values, "round \(round) on \(b.deviceName)")
+            }
+        }
+    }
+
     func testBucketsBoundTheWaste() {
         for bytes in [1, 255, 256, 257, 1000, 4096, 4097, 1 << 20, (1 << 20) + 1, 123_456_789] {
             let b = BufferPool.bucket(bytes)

@@ -39,6 +39,66 @@ final class EpochLoopTests: XCTestCase {
         XCTAssertTrue(lines.last!.contains("\"event\":\"stopped\""), "\(lines.last!)")
     }
 
+    /// A step whose losses come back one call late (as `PipelinedTraining`'s do) is logged as the synchronous step
+    /// is: the same records in the same order, drained before each checkpoint, and a NaN found one call late stops
+    /// the run at the step it belonged to, with the checkpoint from before it.
+    func testLateLossesAreLoggedAsTheirStepsAndStopAtTheirStep() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swinliver-loop-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let l = try loader(dir.appendingPathComponent("data"))
+        let loop = EpochLoop(epochs: 2, stepsPerEpoch: 4, checkpointEvery: 3, maxSteps: nil,
+                             schedule: WarmupCosine(peak: 1, warmup: 2, total: 8), samplesPerStep: 1)
+        func records(_ name: String) throws -> [String] {
+            try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8).split(separator: "\n").map {
+                $0.replacingOccurrences(of: #""samples_per_s":[0-9.e+-]+"#, with: "", options: .regularExpression)
+            }
+        }
+        let loss = { (i: Int, lr: Double) in [("loss", Float(i) * 0.5), ("dice", Float(lr))] }
+        var position = RunPosition(), checkpoints: [Int] = []
+        try loop.run(loader: l, position: &position, log: try RunLog(url: dir.appendingPathComponent("sync.jsonl"), quiet: true),
+                     step: { _, i, lr in loss(i, lr) }, endOfEpoch: { _, _ in }, checkpoint: { p in checkpoints.append(p.step); return dir })
+        var late = RunPosition(), lateCheckpoints: [Int] = [], pending: FinishedStep?
+        var pendingAtCheckpoint: [Bool] = []
+        try loop.run(loader: l, position: &late, log: try RunLog(url: dir.appendingPathComponent("late.jsonl"), quiet: true),
+                     pipelinedStep: { _, i, lr in
+                         defer { pending = (i, loss(i, lr)) }
+                         return pending.map { [$0] } ?? []
+                     }, drain: {
+                         defer { pending = nil }
+                         return pending.map { [$0] } ?? []
+                     }, endOfEpoch: { _, _ in }, checkpoint: { p in
+                         lateCheckpoints.append(p.step)
+                         pendingAtCheckpoint.append(pending != nil)
+                         return dir
+                     })
+        XCTAssertEqual(late.step, 8)
+        XCTAssertEqual(lateCheckpoints, checkpoints)
+        XCTAssertEqual(pendingAtCheckpoint, checkpoints.map { _ in false }, "every checkpoint comes after a drain")
+        XCTAssertEqual(try records("late.jsonl"), try records("sync.jsonl"))
+        XCTAssertEqual(try records("sync.jsonl").count, 8)
+
+        var stopAt = RunPosition(), stopCheckpoints: [Int] = []
+        pending = nil
+        var nanPending: Int?
+        XCTAssertThrowsError(try loop.run(loader: l, position: &stopAt, log: try RunLog(url: dir.appendingPathComponent("nan.jsonl"), quiet: true),
+                                          pipelinedStep: { _, i, _ in
+                                              defer { nanPending = i }
+                                              if nanPending == 4 { throw NonFiniteLoss(values: ["loss": .nan], inputFinite: true, step: 4) }
+                                              return nanPending.map { [($0, [("loss", 1)])] } ?? []
+                                          }, drain: {
+                                              defer { nanPending = nil }
+                                              return nanPending.map { [($0, [("loss", 1)])] } ?? []
+                                          }, endOfEpoch: { _, _ in }, checkpoint: { p in
+                                              stopCheckpoints.append(p.step)
+                                              return dir.appendingPathComponent("ckpt-\(p.step)")
+                                          })) { e in
+            guard let s = e as? TrainingStopped else { return XCTFail("\(e)") }
+            XCTAssertEqual(s.step, 5, "the step whose loss was NaN, though the host saw it a step later")
+            XCTAssertEqual(s.lastCheckpoint?.lastPathComponent, "ckpt-4")
+        }
+        XCTAssertEqual(stopCheckpoints, [3, 4])
+    }
+
     func testResumeSkipsConsumedBatchesAndMaxStepsStops() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swinliver-loop-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dir) }

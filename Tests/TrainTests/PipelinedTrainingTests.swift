@@ -14,9 +14,13 @@ extension TrainingStepTests {
             let sync = try tinyStep(b, arena: true)
             let x = try b.upload(data.images, shape: shape, name: "x"), y = try b.upload(data.labels, shape: shape, name: "y")
             let expected = try (0..<3).map { _ in try sync.train(x: x, y: y) { true } }
-            let piped = try PipelinedTraining(step: try tinyStep(b, arena: true), imageShape: shape, labelShape: shape)
+            let piped = try PipelinedTraining(step: try tinyStep(b, arena: true))
             var got: [(index: Int, values: [Float])] = []
-            for _ in 0..<3 { if let r = try piped(images: data.images, labels: data.labels, inputFinite: { true }) { got.append(r) } }
+            for _ in 0..<3 {
+                if let r = try piped(images: data.images, labels: data.labels, imageShape: shape, labelShape: shape) { true } {
+                    got.append(r)
+                }
+            }
             got.append(try XCTUnwrap(try piped.finish()))
             XCTAssertEqual(got.map(\.index), [0, 1, 2])
             XCTAssertEqual(got.map(\.values), expected, "pipelined losses on \(b.deviceName)")
@@ -31,12 +35,12 @@ extension TrainingStepTests {
         var bad = data.images
         bad[100] = .nan
         for b in try TestBackends.all() {
-            let piped = try PipelinedTraining(step: try tinyStep(b, arena: true), imageShape: shape, labelShape: shape)
+            let piped = try PipelinedTraining(step: try tinyStep(b, arena: true))
             let model = piped.step.model
-            XCTAssertNil(try piped(images: data.images, labels: data.labels) { true })
+            XCTAssertNil(try piped(images: data.images, labels: data.labels, imageShape: shape, labelShape: shape) { true })
             let afterFirst = try b.download(model.namedParameters()[0].1.value)
-            XCTAssertEqual(try piped(images: bad, labels: data.labels) { false }?.index, 0)
-            XCTAssertThrowsError(try piped(images: data.images, labels: data.labels) { true }) { e in
+            XCTAssertEqual(try piped(images: bad, labels: data.labels, imageShape: shape, labelShape: shape) { false }?.index, 0)
+            XCTAssertThrowsError(try piped(images: data.images, labels: data.labels, imageShape: shape, labelShape: shape) { true }) { e in
                 XCTAssertTrue("\(e)".contains("at step 1") && "\(e)".contains("NaN or inf voxels"), "\(e)")
             }
             XCTAssertEqual(try b.download(model.namedParameters()[0].1.value), afterFirst,
@@ -46,11 +50,10 @@ extension TrainingStepTests {
 
     func testPipelinedStepBlocksOnceAndAllocatesNothing() throws {
         let b = try TestBackends.openCL(), size = [64, 32, 32], data = blobs(count: 1, size: size, seed: 13)
-        let piped = try PipelinedTraining(step: try tinyStep(b, arena: true), imageShape: Shape([1, 1] + size),
-                                          labelShape: Shape([1, 1] + size))
-        for _ in 0..<2 { _ = try piped(images: data.images, labels: data.labels) { true } }
+        let shape = Shape([1, 1] + size), piped = try PipelinedTraining(step: try tinyStep(b, arena: true))
+        for _ in 0..<2 { _ = try piped(images: data.images, labels: data.labels, imageShape: shape, labelShape: shape) { true } }
         let before = b.counters
-        for _ in 0..<3 { _ = try piped(images: data.images, labels: data.labels) { true } }
+        for _ in 0..<3 { _ = try piped(images: data.images, labels: data.labels, imageShape: shape, labelShape: shape) { true } }
         let used = b.counters.since(before)
         XCTAssertEqual(used.blockingCalls, 3, "one wait per step (the previous step's loss)")
         XCTAssertEqual(used.allocations, 0)

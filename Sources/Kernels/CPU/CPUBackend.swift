@@ -97,7 +97,9 @@ public final class CPUBackend: Backend {
 
     public func synchronize() throws {}
 
-    public func write(_ values: [Float], into tensor: Tensor) throws {
+    public func fence() throws -> DeviceFence { DeviceFence(marker: nil) }
+
+    public func write(_ values: [Float], into tensor: Tensor, after: DeviceFence) throws {
         guard values.count == tensor.count else {
             throw ShapeError(op: "write", "\(tensor.name): \(values.count) values for shape \(tensor.shape)")
         }

@@ -1,27 +1,38 @@
 import COpenCL
 
-/// Transfers that do not wait for the device: a batch written while the previous step still runs, a loss read
-/// back while the next step is queued. Each keeps its host memory until the device is done with it.
+/// Transfers that do not wait for the device: a batch copied from pinned host memory on the upload queue while
+/// earlier steps still run, a loss read back while the next step is queued.
 extension OpenCLBackend {
-    public func write(_ values: [Float], into tensor: Tensor) throws {
+    public func fence() throws -> DeviceFence {
+        var event: cl_event?
+        try check(clEnqueueMarkerWithWaitList(handle.queue, 0, nil, &event), "clEnqueueMarkerWithWaitList")
+        try check(clFlush(handle.queue), "clFlush")   // the upload queue may wait for it: it must reach the device
+        return DeviceFence(marker: event.map(CLEvent.init))
+    }
+
+    /// Stages the values in pinned memory, copies them on the upload queue once `after` has passed, and makes the
+    /// compute queue wait for that copy (a barrier), so kernels enqueued before this call overlap it.
+    public func write(_ values: [Float], into tensor: Tensor, after: DeviceFence) throws {
         guard values.count == tensor.count else {
             throw ShapeError(op: "write", "\(tensor.name): \(values.count) values for shape \(tensor.shape)")
         }
         guard !values.isEmpty else { return }
-        let m = try mem(tensor, "write")
-        releaseFinishedWrites()
-        let copy = UnsafeMutableBufferPointer<Float>.allocate(capacity: values.count)
-        _ = copy.initialize(from: values)
-        var event: cl_event?
-        let status = clEnqueueWriteBuffer(handle.queue, m, cl_bool(CL_FALSE), 0, values.count * 4, copy.baseAddress,
-                                          0, nil, &event)
-        guard status == CL_SUCCESS, let event else {
-            copy.deallocate()
-            try check(status, "clEnqueueWriteBuffer", kernel: tensor.name)
-            return
-        }
-        inFlightWrites.append(InFlightWrite(event: event, values: copy))
-        tally.bytesToDevice += values.count * 4
+        let m = try mem(tensor, "write"), bytes = values.count * 4
+        let (staging, waited) = try pinnedStaging.buffer(for: m, bytes: bytes, name: tensor.name)
+        if waited { tally.blockingCalls += 1 }
+        values.withUnsafeBytes { staging.host.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+        var copied: cl_event?
+        var start: cl_event? = (after.marker as? CLEvent)?.event
+        let status = start == nil
+            ? clEnqueueWriteBuffer(handle.uploadQueue, m, cl_bool(CL_FALSE), 0, bytes, staging.host, 0, nil, &copied)
+            : clEnqueueWriteBuffer(handle.uploadQueue, m, cl_bool(CL_FALSE), 0, bytes, staging.host, 1, &start, &copied)
+        try check(status, "clEnqueueWriteBuffer (upload queue)", kernel: tensor.name)
+        guard let copied else { throw OpenCLError(code: CL_INVALID_EVENT, call: "clEnqueueWriteBuffer (upload queue)", kernel: tensor.name) }
+        staging.lastCopy = CLEvent(copied)
+        try check(clFlush(handle.uploadQueue), "clFlush (upload queue)", kernel: tensor.name)
+        var list: cl_event? = copied
+        try check(clEnqueueBarrierWithWaitList(handle.queue, 1, &list, nil), "clEnqueueBarrierWithWaitList", kernel: tensor.name)
+        tally.bytesToDevice += bytes
     }
 
     public func beginDownload(_ tensor: Tensor) throws -> PendingDownload {
@@ -33,24 +44,6 @@ extension OpenCLBackend {
             return try read.wait()
         }
     }
-
-    /// Frees the host copies of writes the device has finished (all of them after a clFinish).
-    func releaseFinishedWrites(all: Bool = false) {
-        inFlightWrites.removeAll { w in
-            var status: cl_int = 0
-            let ok = clGetEventInfo(w.event, cl_event_info(CL_EVENT_COMMAND_EXECUTION_STATUS), 4, &status, nil)
-            guard all || (ok == CL_SUCCESS && status <= CL_COMPLETE) else { return false }
-            clReleaseEvent(w.event)
-            w.values.deallocate()
-            return true
-        }
-    }
-}
-
-/// A host copy being written to the device, and the event that says when it was read.
-struct InFlightWrite {
-    let event: cl_event
-    let values: UnsafeMutableBufferPointer<Float>
 }
 
 /// A non-blocking read into host memory this object owns; waits (and frees) when dropped unwaited.

@@ -107,10 +107,12 @@ final class BufferPool {
     }
 }
 
-/// Owns the context and queue; released last (storages → pool → this).
+/// Owns the context and its two queues; released last (storages → pool → this).
 final class CLContextHandle {
     let context: cl_context
     let queue: cl_command_queue
+    /// Host-to-device copies of training batches (AsyncTransfers.swift), so they overlap the kernels on `queue`.
+    let uploadQueue: cl_command_queue
     let device: CLDeviceInfo
 
     init(device: CLDeviceInfo, profiling: Bool) throws {
@@ -125,17 +127,25 @@ final class CLContextHandle {
             clReleaseContext(ctx)
             throw OpenCLError(code: err, call: "clCreateCommandQueue", kernel: nil)
         }
+        guard let u = clCreateCommandQueue(ctx, device.id, 0, &err) else {
+            clReleaseCommandQueue(q)
+            clReleaseContext(ctx)
+            throw OpenCLError(code: err, call: "clCreateCommandQueue (upload queue)", kernel: nil)
+        }
         context = ctx
         queue = q
+        uploadQueue = u
     }
 
     deinit {
         clFinish(queue)
+        clFinish(uploadQueue)
         // CLBlast caches compiled programs per context for the life of the process; drop them while this context
         // still exists (its exit-time cache teardown would otherwise release programs of a freed context, which
         // corrupts the heap on Oclgrind). Other live contexts recompile what they need.
         CLBlastClearCache()
         clReleaseCommandQueue(queue)
+        clReleaseCommandQueue(uploadQueue)
         clReleaseContext(context)
     }
 }

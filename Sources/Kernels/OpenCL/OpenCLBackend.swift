@@ -2,7 +2,7 @@ import COpenCL
 import Foundation
 
 /// The fast path: kernels/*.cl on any OpenCL 1.2 device (PoCL on the CPU in CI), GEMM through
-/// CLBlast. One context and one in-order queue; tensors stay in pooled device buffers.
+/// CLBlast. One context, an in-order queue for kernels and one for batch uploads; tensors stay in pooled device buffers.
 public final class OpenCLBackend: Backend {
     public let device: CLDeviceInfo
     let handle: CLContextHandle
@@ -25,8 +25,8 @@ public final class OpenCLBackend: Backend {
     var rooflineRows: [String: RooflineRow] = [:]
     /// Padded window slots by geometry (WindowAttention+OpenCL.swift), uploaded once each.
     var paddedSlotLists: [WindowGeometry: Tensor] = [:]
-    /// Host copies of non-blocking writes the device may still be reading (AsyncTransfers.swift).
-    var inFlightWrites: [InFlightWrite] = []
+    /// Pinned host memory that `write` copies batches from (AsyncTransfers.swift).
+    let pinnedStaging: PinnedStaging
     /// Work-group size of the reduction kernels (the WG define).
     let reductionGroupSize: Int
     /// How `convForward` computes a convolution (`bench ops` measures both on a device).
@@ -50,11 +50,11 @@ public final class OpenCLBackend: Backend {
         programs = ProgramCache(handle: handle, options: "-cl-std=CL1.2 -DWG=\(reductionGroupSize)",
                                 diskDirectory: cacheDirectory, sourceDirectory: kernelDirectory)
         profiler = profiling ? Profiler() : nil
+        pinnedStaging = PinnedStaging(handle: handle)
     }
 
     deinit {
         clFinish(handle.queue)
-        releaseFinishedWrites(all: true)
     }
 
     /// `SWINLIVER_KERNEL_DIR`, for editing kernels without rebuilding; nil (the embedded sources) when unset.
@@ -84,7 +84,7 @@ public final class OpenCLBackend: Backend {
     /// Everything this backend has asked of the device since it was made (`bench train` reports per-step deltas).
     public var counters: DeviceCounters {
         var c = tally
-        c.allocations = pool.creations
+        c.allocations = pool.creations + pinnedStaging.creations
         c.peakBytes = pool.peakBytes
         return c
     }
@@ -152,7 +152,6 @@ public final class OpenCLBackend: Backend {
     public func synchronize() throws {
         try check(clFinish(handle.queue), "clFinish")
         tally.blockingCalls += 1
-        releaseFinishedWrites(all: true)
     }
 
     /// Per-kernel device times since the last reset, slowest first (needs `profiling: true`).

@@ -37,9 +37,52 @@ public struct EpochLoop {
                     step: (HostBatch, Int, Double) throws -> [(String, Float)],
                     endOfEpoch: (Int, inout RunPosition) throws -> Void,
                     checkpoint: (RunPosition) throws -> URL) throws {
+        try run(loader: loader, position: &position, log: log, pipelinedStep: { batch, index, lr in
+            [(index, try step(batch, index, lr))]
+        }, drain: { [] }, endOfEpoch: endOfEpoch, checkpoint: checkpoint)
+    }
+
+    /// The same loop for a step whose losses come back later (`PipelinedTraining`): `pipelinedStep(batch, index, lr)`
+    /// enqueues step `index` and returns the steps that finished meanwhile (index from 0, named losses), and `drain`
+    /// waits for the rest. Each step is logged when its losses arrive. The loop drains before every checkpoint, epoch
+    /// end and stop, so a checkpoint never holds a step whose loss was not seen finite; a `NonFiniteLoss` that names
+    /// its step stops the run at that step.
+    public func run(loader: PatchLoader, position: inout RunPosition, log: RunLog,
+                    pipelinedStep: (HostBatch, Int, Double) throws -> [FinishedStep],
+                    drain: () throws -> [FinishedStep],
+                    endOfEpoch: (Int, inout RunPosition) throws -> Void,
+                    checkpoint: (RunPosition) throws -> URL) throws {
         var lastCheckpoint: URL?
         var window = (start: Date(), samples: 0)
+        /// Learning rate, epoch and samples of the steps enqueued and not yet logged.
+        var queued: [Int: (lr: Double, epoch: Int, samples: Int)] = [:]
+        var current = position.step
         struct Done: Error {}
+        func guarded<T>(_ body: () throws -> T) throws -> T {
+            do {
+                return try body()
+            } catch let e as NonFiniteLoss {
+                let step = (e.step ?? current) + 1
+                try log.record(["event": "stopped", "step": step, "reason": "\(e)"])
+                throw TrainingStopped(step: step, lastCheckpoint: lastCheckpoint, reason: "\(e)")
+            }
+        }
+        func report(_ finished: [FinishedStep]) throws {
+            for (index, losses) in finished {
+                let info = queued.removeValue(forKey: index) ?? (lr: schedule.rate(at: index), epoch: position.epoch, samples: 0)
+                window.samples += info.samples
+                let rate = Double(window.samples) / max(Date().timeIntervalSince(window.start), 1e-9)
+                var fields: [String: Any] = ["step": index + 1, "epoch": info.epoch + 1, "lr": info.lr, "samples_per_s": rate]
+                for (k, v) in losses { fields[k] = Double(v) }
+                try log.record(fields)
+                log.progress(epoch: info.epoch, epochs: epochs, step: index + 1, steps: totalSteps, loss: losses[0].1,
+                             samplesPerSecond: rate)
+            }
+        }
+        func checkpointed(_ position: RunPosition) throws -> URL {
+            try report(try guarded(drain))
+            return try checkpoint(position)
+        }
         do {
             while position.epoch < epochs {
                 let epoch = position.epoch
@@ -49,33 +92,26 @@ public struct EpochLoop {
                     guard index >= position.batchInEpoch else { return }   // consumed before the resume
                     if let maxSteps, position.step >= maxSteps { throw Done() }
                     let lr = schedule.rate(at: position.step)
-                    let losses: [(String, Float)]
-                    do {
-                        losses = try step(batch, position.step, lr)
-                    } catch let e as NonFiniteLoss {
-                        try log.record(["event": "stopped", "step": position.step + 1, "reason": "\(e)"])
-                        throw TrainingStopped(step: position.step + 1, lastCheckpoint: lastCheckpoint, reason: "\(e)")
-                    }
+                    current = position.step
+                    queued[position.step] = (lr, epoch, batch.count)
+                    let finished = try guarded { try pipelinedStep(batch, position.step, lr) }
                     position.step += 1
                     position.batchInEpoch = index + 1
-                    window.samples += batch.count
-                    let rate = Double(window.samples) / max(Date().timeIntervalSince(window.start), 1e-9)
-                    var fields: [String: Any] = ["step": position.step, "epoch": epoch + 1, "lr": lr,
-                                                 "samples_per_s": rate]
-                    for (k, v) in losses { fields[k] = Double(v) }
-                    try log.record(fields)
-                    log.progress(epoch: epoch, epochs: epochs, step: position.step, steps: totalSteps,
-                                 loss: losses[0].1, samplesPerSecond: rate)
-                    if position.step % max(checkpointEvery, 1) == 0 { lastCheckpoint = try checkpoint(position) }
+                    try report(finished)
+                    if position.step % max(checkpointEvery, 1) == 0 { lastCheckpoint = try checkpointed(position) }
                 }
+                try report(try guarded(drain))
                 position.epoch += 1
                 position.batchInEpoch = 0
                 try endOfEpoch(epoch, &position)
-                lastCheckpoint = try checkpoint(position)
+                lastCheckpoint = try checkpointed(position)
             }
         } catch is Done {
-            lastCheckpoint = try checkpoint(position)
+            lastCheckpoint = try checkpointed(position)
             log.say("stopped after \(position.step) steps (--max-steps)")
         }
     }
 }
+
+/// A step whose losses have come back: its index (from 0 in the run) and its named losses, "loss" first.
+public typealias FinishedStep = (index: Int, losses: [(String, Float)])

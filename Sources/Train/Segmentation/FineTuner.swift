@@ -83,13 +83,21 @@ public final class FineTuner {
                              samplesPerStep: options.batchSize)
         var validation: Validation?
         var best: ValidationResult?
-        try loop.run(loader: loader, position: &position, log: log, step: { batch, _, lr in
+        // One blocking call per step: each step's loss is read while the next one runs (a NaN still stops before
+        // the weights change, naming its step).
+        let pipeline = try PipelinedTraining(step: step, firstIndex: position.step)
+        let named = { (r: (index: Int, values: [Float])) -> FinishedStep in
+            (r.index, [("loss", r.values[0]), ("dice", r.values[1]), ("ce", r.values[2])])
+        }
+        try loop.run(loader: loader, position: &position, log: log, pipelinedStep: { batch, _, lr in
             optimizer.hyper.lr = Float(lr)
             let shape = Shape([batch.count, 1] + batch.size)
-            let x = try backend.upload(batch.images, shape: shape, name: "image batch")
-            let y = try backend.upload(batch.labels, shape: shape, name: "label batch")
-            let parts = try step.train(x: x, y: y) { batch.images.allSatisfy(\.isFinite) }
-            return [("loss", parts[0]), ("dice", parts[1]), ("ce", parts[2])]
+            let previous = try pipeline(images: batch.images, labels: batch.labels, imageShape: shape, labelShape: shape) {
+                batch.images.allSatisfy(\.isFinite)
+            }
+            return previous.map { [named($0)] } ?? []
+        }, drain: {
+            try pipeline.finish().map { [named($0)] } ?? []
         }, endOfEpoch: { epoch, position in
             let last = epoch + 1 == options.epochs
             guard options.validateEvery > 0, (epoch + 1) % options.validateEvery == 0 || last else { return }
