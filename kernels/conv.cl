@@ -19,9 +19,11 @@
     SD = SD_, SH = SH_, SW = SW_, PD = PD_, PH = PH_, PW = PW_
 #endif
 
-// col (C*KD*KH*KW, nd*Ho*Wo) from x + x_off (C, D, H, W); zero where the window hits padding.
-__kernel void im2col(__global const float* x, const int x_off, __global float* col, GEOMETRY_ARGS,
+// col + col_off (C*KD*KH*KW, nd*Ho*Wo) from x + x_off (C, D, H, W); zero where the window hits padding. A group of
+// samples is one launch per sample into consecutive column blocks (the launcher).
+__kernel void im2col(__global const float* x, const int x_off, __global float* col_all, const int col_off, GEOMETRY_ARGS,
                      const int d0, const int nd) {
+    __global float* col = col_all + col_off;
     GEOMETRY;
     const int ncol = nd * Ho * Wo;
     const int K = KD * KH * KW;
@@ -37,11 +39,12 @@ __kernel void im2col(__global const float* x, const int x_off, __global float* c
     col[i] = v;
 }
 
-// dx + dx_off (C, D, H, W) gets the columns of slab [d0, d0+nd) folded back (gather form, no atomics): added into
-// the input depths below `fresh` (an earlier slab wrote them), written over the depths from `fresh` on. Launched
-// over input depths [id0, id0 + nid) (Ops/Convolution.swift, col2imLaunchDepths).
-__kernel void col2im(__global const float* col, __global float* dx, const int dx_off, GEOMETRY_ARGS,
+// dx + dx_off (C, D, H, W) gets the columns col + col_off of slab [d0, d0+nd) folded back (gather form, no
+// atomics): added into the input depths below `fresh` (an earlier slab wrote them), written over the depths from
+// `fresh` on. Launched over input depths [id0, id0 + nid) (Ops/Convolution.swift, col2imLaunchDepths).
+__kernel void col2im(__global const float* col_all, const int col_off, __global float* dx, const int dx_off, GEOMETRY_ARGS,
                      const int d0, const int nd, const int id0, const int nid, const int fresh) {
+    __global const float* col = col_all + col_off;
     GEOMETRY;
     const int i = get_global_id(0);
     if (i >= C * nid * H * W) return;

@@ -99,16 +99,18 @@ public protocol Backend: AnyObject {
     /// grown to the largest slab asked for, so convolutions of different sizes do not leave one cached buffer each.
     /// Valid until the next call (kernels on one in-order queue read it before the next slab overwrites it).
     func columnWorkspace(_ shape: Shape) throws -> Tensor
-    /// col (C·K, nd·Ho·Wo) from sample x[xOffset...] for output depths [d0, d0+nd).
-    func im2col(x: Tensor, xOffset: Int, geometry: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws
-    /// col of output depths [d0, d0+nd) folded back into sample dx[dxOffset...]: added into the input depths below
-    /// `fresh`, written over those from `fresh` on, over `geometry.col2imLaunchDepths(d0:nd:fresh:last:)` (so a
-    /// sample's slabs in order, each with `fresh` past the depths the earlier ones reached, overwrite it whole).
-    func col2im(col: Tensor, geometry: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int, fresh: Int,
-                last: Bool) throws
-    /// out[outOffset...] (O, Do·Ho·Wo) = W (O, C·K) · im2col(input[inOffset...]) for one sample: im2col + GEMM
-    /// (`im2colConvForward`), or on OpenCL optionally an implicit GEMM (`ConvAlgorithm`).
-    func convForward(input: Tensor, inOffset: Int, geometry: ConvGeometry, weight: Tensor, outChannels: Int,
+    /// col (samples, C·K, nd·Ho·Wo) from `samples` consecutive samples x[xOffset...] (each C·D·H·W) for output depths
+    /// [d0, d0+nd).
+    func im2col(x: Tensor, xOffset: Int, geometry: ConvGeometry, d0: Int, nd: Int, samples: Int, col: Tensor) throws
+    /// col (samples, C·K, nd·Ho·Wo) of output depths [d0, d0+nd) folded back into `samples` consecutive samples
+    /// dx[dxOffset...]: added into the input depths below `fresh`, written over those from `fresh` on, over
+    /// `geometry.col2imLaunchDepths(d0:nd:fresh:last:)` (so a sample's slabs in order, each with `fresh` past the depths
+    /// the earlier ones reached, overwrite it whole).
+    func col2im(col: Tensor, geometry: ConvGeometry, d0: Int, nd: Int, samples: Int, dx: Tensor, dxOffset: Int,
+                fresh: Int, last: Bool) throws
+    /// out[outOffset...] (samples, O, Do·Ho·Wo) = W (O, C·K) · im2col(input[inOffset...]) for `samples` consecutive
+    /// samples: im2col + GEMM (`im2colConvForward`), or on OpenCL optionally an implicit GEMM (`ConvAlgorithm`).
+    func convForward(input: Tensor, inOffset: Int, samples: Int, geometry: ConvGeometry, weight: Tensor, outChannels: Int,
                      out: Tensor, outOffset: Int) throws
 
     // MARK: pooling (Ops/Pooling.swift)

@@ -1,14 +1,23 @@
 import Foundation
 
 extension CPUBackend {
-    public func convForward(input: Tensor, inOffset: Int, geometry: ConvGeometry, weight: Tensor, outChannels: Int,
-                            out: Tensor, outOffset: Int) throws {
-        try im2colConvForward(input: input, inOffset: inOffset, geometry: geometry, weight: weight,
+    public func convForward(input: Tensor, inOffset: Int, samples: Int, geometry: ConvGeometry, weight: Tensor,
+                            outChannels: Int, out: Tensor, outOffset: Int) throws {
+        try im2colConvForward(input: input, inOffset: inOffset, samples: samples, geometry: geometry, weight: weight,
                               outChannels: outChannels, out: out, outOffset: outOffset)
     }
 
-    public func im2col(x: Tensor, xOffset: Int, geometry g: ConvGeometry, d0: Int, nd: Int, col: Tensor) throws {
-        let xp = try ptr(x, "im2col") + xOffset, cp = try ptr(col, "im2col")
+    public func im2col(x: Tensor, xOffset: Int, geometry g: ConvGeometry, d0: Int, nd: Int, samples: Int,
+                       col: Tensor) throws {
+        let xp = try ptr(x, "im2col"), cp = try ptr(col, "im2col")
+        let perSample = g.channels * g.kernelVolume * nd * g.output.h * g.output.w
+        for s in 0..<samples {
+            im2colSample(xp + xOffset + s * g.channels * g.inputVolume, g, d0, nd, cp + s * perSample)
+        }
+    }
+
+    private func im2colSample(_ xp: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ d0: Int, _ nd: Int,
+                              _ cp: UnsafeMutablePointer<Float>) {
         let o = g.output, (D, H, W) = g.input
         let ncol = nd * o.h * o.w
         // Channels write disjoint rows of col: split them across the cores.
@@ -50,11 +59,19 @@ extension CPUBackend {
         }
     }
 
-    public func col2im(col: Tensor, geometry g: ConvGeometry, d0: Int, nd: Int, dx: Tensor, dxOffset: Int, fresh: Int,
-                       last: Bool) throws {
+    public func col2im(col: Tensor, geometry g: ConvGeometry, d0: Int, nd: Int, samples: Int, dx: Tensor, dxOffset: Int,
+                       fresh: Int, last: Bool) throws {
+        let cp = try ptr(col, "col2im"), dp = try ptr(dx, "col2im")
+        let perSample = g.channels * g.kernelVolume * nd * g.output.h * g.output.w
+        for s in 0..<samples {
+            col2imSample(cp + s * perSample, g, d0, nd, dp + dxOffset + s * g.channels * g.inputVolume, fresh, last)
+        }
+    }
+
+    private func col2imSample(_ cp: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ d0: Int, _ nd: Int,
+                              _ dp: UnsafeMutablePointer<Float>, _ fresh: Int, _ last: Bool) {
         // Scatter form; the OpenCL kernel gathers. Same sums, different order. The depths this call overwrites are
         // zeroed first, then everything is added.
-        let cp = try ptr(col, "col2im"), dp = try ptr(dx, "col2im") + dxOffset
         let o = g.output, (D, H, W) = g.input
         let ncol = nd * o.h * o.w
         let written = g.col2imLaunchDepths(d0: d0, nd: nd, fresh: fresh, last: last)

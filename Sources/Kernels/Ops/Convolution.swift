@@ -1,10 +1,10 @@
 // Conv3d, Conv2d (as Conv3d with depth 1) and ConvTranspose3d: im2col/col2im (kernels/conv.cl) + GEMM.
 //
-// All three share three cores on one sample, with `g` the geometry of a *forward convolution*
-// from an input with g.channels channels to an output with `outChannels`:
-//   convForward:        out  (O, Do·Ho·Wo)  = W (O, C·K) · im2col(in)   (or implicit GEMM)
-//   backwardDataCore:   dIn  (C, D, H, W)   = col2im(Wᵀ · dOut)
-//   backwardWeightCore: dW   (O, C·K)      += dOut · im2col(in)ᵀ
+// All three share three cores on a group of samples (one strided-batched GEMM over them), with `g` the geometry of
+// a *forward convolution* from an input with g.channels channels to an output with `outChannels`:
+//   convForward:        out  (O, Do·Ho·Wo)  = W (O, C·K) · im2col(in)   (or implicit GEMM), per sample
+//   backwardDataCore:   dIn  (C, D, H, W)   = col2im(Wᵀ · dOut), per sample
+//   backwardWeightCore: dW   (O, C·K)      += Σ over samples of dOut · im2col(in)ᵀ
 // A transposed convolution is the same pair read backwards (its forward is backwardDataCore). A 1×1×1 convolution
 // with stride 1 and no padding skips the rearrangements: its input is its own column matrix.
 
@@ -31,16 +31,31 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
 public let defaultConvWorkspaceFloats = 1 << 25
 
 extension Backend {
-    // MARK: cores (one call per sample; depth processed in slabs)
+    // MARK: cores (a group of samples per call; depth processed in slabs)
 
     private func slabDepth(_ g: ConvGeometry) -> Int {
         let perDepth = g.channels * g.kernelVolume * g.output.h * g.output.w
         return max(1, min(g.output.d, convWorkspaceFloats / max(perDepth, 1)))
     }
 
-    private func slabs(_ g: ConvGeometry, _ body: (Int, Int, Tensor) throws -> Void) throws {
+    /// Samples a core call takes at once: all of them for a 1×1×1 convolution (no column buffer), as many whole
+    /// samples as the column budget holds when one sample's columns fit, else one (cut into depth slabs). Each call
+    /// then runs one strided-batched GEMM over its samples instead of one GEMM per sample.
+    public func convSampleGroup(_ g: ConvGeometry, samples n: Int) -> Int {
+        if g.isPointwise { return n }
+        guard slabDepth(g) == g.output.d else { return 1 }
+        return max(1, min(n, convWorkspaceFloats / max(g.channels * g.kernelVolume * g.outputVolume, 1)))
+    }
+
+    /// `body(first, count)` over the samples [0, n) in groups of `convSampleGroup`.
+    private func sampleGroups(_ g: ConvGeometry, _ n: Int, _ body: (Int, Int) throws -> Void) throws {
+        let group = convSampleGroup(g, samples: n)
+        for first in stride(from: 0, to: n, by: group) { try body(first, min(group, n - first)) }
+    }
+
+    private func slabs(_ g: ConvGeometry, samples: Int, _ body: (Int, Int, Tensor) throws -> Void) throws {
         let nd = slabDepth(g)
-        let col = try columnWorkspace(Shape(g.channels * g.kernelVolume, nd * g.output.h * g.output.w))
+        let col = try columnWorkspace(Shape(samples * g.channels * g.kernelVolume, nd * g.output.h * g.output.w))
         var d0 = 0
         while d0 < g.output.d {
             let n = min(nd, g.output.d - d0)
@@ -49,43 +64,49 @@ extension Backend {
         }
     }
 
-    /// out[outOffset...] = W · im2col(in[inOffset...]), a column slab at a time (every backend's default).
-    public func im2colConvForward(input: Tensor, inOffset: Int, geometry g: ConvGeometry, weight: Tensor,
+    /// out[outOffset...] = W · im2col(in[inOffset...]) for `samples` consecutive samples, a column slab at a time,
+    /// one strided-batched GEMM over the samples (the weight shared: stride 0) (every backend's default).
+    public func im2colConvForward(input: Tensor, inOffset: Int, samples: Int, geometry g: ConvGeometry, weight: Tensor,
                                   outChannels: Int, out: Tensor, outOffset: Int) throws {
         let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
         if g.isPointwise {   // the input is its own column matrix (C, S)
             var a = GemmArgs(m: outChannels, n: g.outputVolume, k: g.channels)
             (a.bOffset, a.cOffset) = (inOffset, outOffset)
+            (a.batch, a.strideB, a.strideC) = (samples, g.channels * g.inputVolume, outChannels * g.outputVolume)
             return try gemm(a, a: weight, b: input, c: out)
         }
-        try slabs(g) { d0, nd, col in
-            try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, col: col)
+        try slabs(g, samples: samples) { d0, nd, col in
+            try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, samples: samples, col: col)
             var a = GemmArgs(m: outChannels, n: nd * hw, k: ck)
             a.ldc = g.outputVolume
             a.cOffset = outOffset + d0 * hw
+            (a.batch, a.strideB, a.strideC) = (samples, ck * nd * hw, outChannels * g.outputVolume)
             try gemm(a, a: weight, b: col, c: out)
         }
     }
 
-    /// dIn[inOffset...] = col2im(Wᵀ · dOut[outOffset...]), overwriting dIn's sample (no zero fill first): each slab
-    /// overwrites the input depths it is the first to reach and adds into the ones an earlier slab reached. With
-    /// `accumulate`, dIn += that (every depth adds).
-    private func backwardDataCore(_ dOut: Tensor, _ outOffset: Int, _ g: ConvGeometry, _ weight: Tensor,
+    /// dIn[inOffset...] = col2im(Wᵀ · dOut[outOffset...]) for `samples` consecutive samples, overwriting them (no zero
+    /// fill first): each slab overwrites the input depths it is the first to reach and adds into the ones an earlier
+    /// slab reached. With `accumulate`, dIn += that (every depth adds).
+    private func backwardDataCore(_ dOut: Tensor, _ outOffset: Int, samples: Int, _ g: ConvGeometry, _ weight: Tensor,
                                   outChannels: Int, _ dIn: Tensor, _ inOffset: Int, accumulate: Bool = false) throws {
         let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
         if g.isPointwise {
             var a = GemmArgs(m: g.channels, n: g.outputVolume, k: outChannels, transA: true, beta: accumulate ? 1 : 0)
             (a.bOffset, a.cOffset) = (outOffset, inOffset)
+            (a.batch, a.strideB, a.strideC) = (samples, outChannels * g.outputVolume, g.channels * g.inputVolume)
             return try gemm(a, a: weight, b: dOut, c: dIn)
         }
-        var fresh = accumulate ? g.input.d : 0   // input depths from here on hold nothing of this sample yet
-        try slabs(g) { d0, nd, col in
+        var fresh = accumulate ? g.input.d : 0   // input depths from here on hold nothing of these samples yet
+        try slabs(g, samples: samples) { d0, nd, col in
             var a = GemmArgs(m: ck, n: nd * hw, k: outChannels, transA: true)
             a.ldb = g.outputVolume
             a.bOffset = outOffset + d0 * hw
+            (a.batch, a.strideB, a.strideC) = (samples, outChannels * g.outputVolume, ck * nd * hw)
             try gemm(a, a: weight, b: dOut, c: col)
             let last = d0 + nd == g.output.d
-            try col2im(col: col, geometry: g, d0: d0, nd: nd, dx: dIn, dxOffset: inOffset, fresh: fresh, last: last)
+            try col2im(col: col, geometry: g, d0: d0, nd: nd, samples: samples, dx: dIn, dxOffset: inOffset, fresh: fresh,
+                       last: last)
             fresh = max(fresh, g.col2imDepths(d0: d0, nd: nd).upperBound)
         }
     }
@@ -96,21 +117,28 @@ extension Backend {
         return try beginGemmSum(into: dW, m: outChannels, n: ck, ldc: ck, cOffset: 0, totalK: samples * g.outputVolume)
     }
 
-    /// dW (O, C·K) += dOut[outOffset...] · im2col(in[inOffset...])ᵀ, into `sum` (finished by the caller).
-    private func backwardWeightCore(_ input: Tensor, _ inOffset: Int, _ dOut: Tensor, _ outOffset: Int,
+    /// dW (O, C·K) += dOut[outOffset...] · im2col(in[inOffset...])ᵀ for `samples` consecutive samples, into `sum`
+    /// (finished by the caller): one im2col for the samples of a slab, one product per sample.
+    private func backwardWeightCore(_ input: Tensor, _ inOffset: Int, _ dOut: Tensor, _ outOffset: Int, samples: Int,
                                     _ g: ConvGeometry, outChannels: Int, _ sum: GemmSum) throws {
         let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
         if g.isPointwise {
-            var a = GemmArgs(m: outChannels, n: g.channels, k: g.outputVolume, transB: true, beta: 1)
-            (a.aOffset, a.bOffset) = (outOffset, inOffset)
-            return try sum.add(a, a: dOut, b: input)
+            for s in 0..<samples {
+                var a = GemmArgs(m: outChannels, n: g.channels, k: g.outputVolume, transB: true, beta: 1)
+                (a.aOffset, a.bOffset) = (outOffset + s * outChannels * g.outputVolume, inOffset + s * g.channels * g.inputVolume)
+                try sum.add(a, a: dOut, b: input)
+            }
+            return
         }
-        try slabs(g) { d0, nd, col in
-            try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, col: col)
-            var a = GemmArgs(m: outChannels, n: ck, k: nd * hw, transB: true, beta: 1)
-            a.lda = g.outputVolume
-            a.aOffset = outOffset + d0 * hw
-            try sum.add(a, a: dOut, b: col)
+        try slabs(g, samples: samples) { d0, nd, col in
+            try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, samples: samples, col: col)
+            for s in 0..<samples {
+                var a = GemmArgs(m: outChannels, n: ck, k: nd * hw, transB: true, beta: 1)
+                a.lda = g.outputVolume
+                a.aOffset = outOffset + s * outChannels * g.outputVolume + d0 * hw
+                a.bOffset = s * ck * nd * hw
+                try sum.add(a, a: dOut, b: col)
+            }
         }
     }
 
@@ -136,9 +164,9 @@ extension Backend {
         let (n, o) = (x.shape[0], weight.shape[0])
         let od = g.output
         let y = try allocate(Shape(n, o, od.d, od.h, od.w), name: "conv3d output")
-        for i in 0..<n {
-            try convForward(input: x, inOffset: i * g.channels * g.inputVolume, geometry: g, weight: weight, outChannels: o,
-                            out: y, outOffset: i * o * g.outputVolume)
+        try sampleGroups(g, n) { first, count in
+            try convForward(input: x, inOffset: first * g.channels * g.inputVolume, samples: count, geometry: g, weight: weight,
+                            outChannels: o, out: y, outOffset: first * o * g.outputVolume)
         }
         if let bias {
             try Check.shape(bias, Shape(o), "conv3d")
@@ -158,10 +186,12 @@ extension Backend {
         let dx = try dxOut.target(x.shape, name: "conv3d dx", on: self)
         let dw = try dwOut.zeroedTarget(weight.shape, name: "conv3d dW", on: self)
         let sum = try dw.map { try weightGradientSum($0, g, outChannels: o, samples: n) }
-        for i in 0..<n {
-            let inOff = i * g.channels * g.inputVolume, outOff = i * o * g.outputVolume
-            if let dx { try backwardDataCore(dy, outOff, g, weight, outChannels: o, dx, inOff, accumulate: dxOut.accumulates) }
-            if let sum { try backwardWeightCore(x, inOff, dy, outOff, g, outChannels: o, sum) }
+        try sampleGroups(g, n) { first, count in
+            let inOff = first * g.channels * g.inputVolume, outOff = first * o * g.outputVolume
+            if let dx {
+                try backwardDataCore(dy, outOff, samples: count, g, weight, outChannels: o, dx, inOff, accumulate: dxOut.accumulates)
+            }
+            if let sum { try backwardWeightCore(x, inOff, dy, outOff, samples: count, g, outChannels: o, sum) }
         }
         try sum?.finish()
         return (dx, dw, try addBiasBackward(dy: dy, axis: 1, into: dbOut))
@@ -221,8 +251,9 @@ extension Backend {
         let (g, shape) = try transposedGeometry(x, weight, options, "convTranspose3d")
         let (n, cin) = (x.shape[0], x.shape[1])
         let y = try allocate(shape, name: "convTranspose3d output")
-        for i in 0..<n {
-            try backwardDataCore(x, i * cin * g.outputVolume, g, weight, outChannels: cin, y, i * g.channels * g.inputVolume)
+        try sampleGroups(g, n) { first, count in
+            try backwardDataCore(x, first * cin * g.outputVolume, samples: count, g, weight, outChannels: cin, y,
+                                 first * g.channels * g.inputVolume)
         }
         if let bias {
             try Check.shape(bias, Shape(g.channels), "convTranspose3d")
@@ -242,12 +273,13 @@ extension Backend {
         let dx = try dxOut.overwriting.target(x.shape, name: "convTranspose3d dx", on: self)
         let dw = try dwOut.zeroedTarget(weight.shape, name: "convTranspose3d dW", on: self)
         let sum = try dw.map { try weightGradientSum($0, g, outChannels: cin, samples: n) }
-        for i in 0..<n {
-            let xOff = i * cin * g.outputVolume, yOff = i * g.channels * g.inputVolume
+        try sampleGroups(g, n) { first, count in
+            let xOff = first * cin * g.outputVolume, yOff = first * g.channels * g.inputVolume
             if let dx {
-                try convForward(input: dy, inOffset: yOff, geometry: g, weight: weight, outChannels: cin, out: dx, outOffset: xOff)
+                try convForward(input: dy, inOffset: yOff, samples: count, geometry: g, weight: weight, outChannels: cin,
+                                out: dx, outOffset: xOff)
             }
-            if let sum { try backwardWeightCore(dy, yOff, x, xOff, g, outChannels: cin, sum) }
+            if let sum { try backwardWeightCore(dy, yOff, x, xOff, samples: count, g, outChannels: cin, sum) }
         }
         try sum?.finish()
         return (dx, dw, try addBiasBackward(dy: dy, axis: 1, into: dbOut))
