@@ -151,7 +151,7 @@ struct BenchTrain: ParsableCommand {
     var roofline = false
     @Flag(help: "OpenCL: build conv and attention kernels once, reading the geometry from arguments, instead of per layer with -D defines (for comparison).")
     var genericKernels = false
-    @Option(help: "OpenCL: the convolution column slab in MiB instead of the device's default (1/64 of its memory, 128–1024), e.g. what another device would take.")
+    @Option(help: "OpenCL: the convolution column slab in MiB instead of the device's default (a GPU: 1/64 of its memory, 128–1024; a CPU device: 128), e.g. what another device would take.")
     var columnSlabMib: Int?
 
     func validate() throws {

@@ -31,6 +31,20 @@ final class ConvolutionSlabTests: XCTestCase {
         return backends
     }
 
+    /// The case run on `a` and on `b` (same values): outputs and gradients, and gradients added into prefilled slots.
+    private func assertSameRuns(_ c: OpCase, _ a: Backend, _ b: Backend, seed: UInt64, upstream: (Shape) -> [Float],
+                                _ how: String) throws {
+        let values = c.values(seed: seed)
+        var rng = TestRandom(seed: seed + 20)
+        let prefill = c.inputs.map { rng.normals($0.shape.count) }
+        let what = "\(c.name) on \(a.deviceName), \(how)"
+        assertSameResults(try c.run(on: a, values: values, upstream: upstream),
+                          try c.run(on: b, values: values, upstream: upstream), rel: 1e-5, what)
+        let x = try c.runAccumulating(on: a, values: values, prefill: prefill, upstream: upstream)
+        let y = try c.runAccumulating(on: b, values: values, prefill: prefill, upstream: upstream)
+        for k in 0..<x.count { assertClose(x[k], y[k], rel: 1e-5, "\(what), added into slot \(k)") }
+    }
+
     func testSampleGroupsEqualOneSampleAtATime() throws {
         let upstream = { (s: Shape) -> [Float] in var r = TestRandom(seed: 29); return r.normals(s.count) }
         let grouped: [OpCase] = [
@@ -52,15 +66,7 @@ final class ConvolutionSlabTests: XCTestCase {
                     : ConvGeometry(channels: 2, input: (4, 6, 6), kernel: (2, 2, 2), stride: (2, 2, 2), padding: (0, 0, 0))
                 XCTAssertEqual(b.convSampleGroup(g, samples: 3), 2, "\(c.name): groups of 2 and 1")
                 XCTAssertEqual(one.convSampleGroup(g, samples: 3), 1)
-                let values = c.values(seed: UInt64(70 + i))
-                var rng = TestRandom(seed: UInt64(80 + i))
-                let prefill = c.inputs.map { rng.normals($0.shape.count) }
-                let what = "\(c.name) on \(b.deviceName)"
-                assertSameResults(try c.run(on: b, values: values, upstream: upstream),
-                                  try c.run(on: one, values: values, upstream: upstream), rel: 1e-5, "\(what), grouped")
-                let x = try c.runAccumulating(on: b, values: values, prefill: prefill, upstream: upstream)
-                let y = try c.runAccumulating(on: one, values: values, prefill: prefill, upstream: upstream)
-                for k in 0..<x.count { assertClose(x[k], y[k], rel: 1e-5, "\(what), grouped, added into slot \(k)") }
+                try assertSameRuns(c, b, one, seed: UInt64(70 + i), upstream: upstream, "grouped")
             }
         }
     }
@@ -71,15 +77,7 @@ final class ConvolutionSlabTests: XCTestCase {
         let manySlabs = withBudget(40, try TestBackends.all())   // fewer floats than one output depth's columns
         for (whole, sliced) in zip(oneSlab, manySlabs) {
             for (i, c) in cases.enumerated() {
-                let values = c.values(seed: UInt64(40 + i))
-                var rng = TestRandom(seed: UInt64(60 + i))
-                let prefill = c.inputs.map { rng.normals($0.shape.count) }
-                let what = "\(c.name) on \(whole.deviceName)"
-                assertSameResults(try c.run(on: sliced, values: values, upstream: upstream),
-                                  try c.run(on: whole, values: values, upstream: upstream), rel: 1e-5, "\(what), many slabs")
-                let a = try c.runAccumulating(on: sliced, values: values, prefill: prefill, upstream: upstream)
-                let b = try c.runAccumulating(on: whole, values: values, prefill: prefill, upstream: upstream)
-                for k in 0..<a.count { assertClose(a[k], b[k], rel: 1e-5, "\(what), many slabs, added into slot \(k)") }
+                try assertSameRuns(c, sliced, whole, seed: UInt64(40 + i), upstream: upstream, "many slabs")
             }
         }
     }

@@ -40,6 +40,9 @@ final class GPUCheckTests: XCTestCase {
         XCTAssertEqual(train["allocations_per_step"] as? Double, 0, "a warmed-up step allocates nothing")
         XCTAssertEqual(train["blocking_calls_per_step"] as? Double, 1, "one blocking host call per step")
         XCTAssertGreaterThan(train["ms_per_step"] as? Double ?? 0, 0)
+        let profile = try String(contentsOf: out.appendingPathComponent("train-f12-r64-b1-profile.md"), encoding: .utf8)
+        XCTAssertTrue(profile.contains("| **step** |") && profile.contains("narrow calls"),
+                      "the profiled step: its roofline table and the launch-size count\n\(profile)")
         let table = try String(contentsOf: out.appendingPathComponent("gpu-check.md"), encoding: .utf8)
         XCTAssertTrue(table.contains("| SwinLiver | opencl:"), table)
         let window = try XCTUnwrap((report["sliding_window"] as? [[String: Any]])?.first)
