@@ -2,7 +2,7 @@
 import PackageDescription
 
 // SwinLiver: Swin UNETR liver CT pipeline on any OpenCL device.
-// Data flow: kernels/*.cl → Kernels (backends, raw ops) → Autograd (tape) → Models → Train → swinliver (CLI).
+// Data flow: kernels/*.cl → Kernels (backends, raw ops) → Autograd (tape) → Models → TrainingLoop → Train (segmentation) / Classification → swinliver (CLI).
 let package = Package(
     name: "SwinLiver",
     platforms: [.macOS(.v13)],
@@ -44,14 +44,22 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["AtomicFile", "SeededRandom"]),
         // Layers and networks built from Autograd ops.
         .target(name: "Models", dependencies: ["Kernels", "Autograd", "SafeTensors", "SeededRandom"]),
-        // Tumour-type classification: slices through the largest tumour, PNG export.
-        .target(name: "Classification", dependencies: ["AtomicFile", "Volumes", "CPNG", "Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train"]),
-        // Optimisers and the training loop.
-        .target(name: "Train", dependencies: ["AtomicFile", "Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Volumes", "Metrics"]),
+        // What every trainer shares: AdamW over a parameter arena, the warm-up + cosine schedule, the epoch loop with
+        // atomic checkpoints and exact resume, the run log, the training errors.
+        .target(name: "TrainingLoop", dependencies: ["AtomicFile", "Kernels", "Models", "SafeTensors"]),
+        // Tumour-type classification: slices through the largest tumour, PNG export, the Inception-v3 trainer.
+        .target(name: "Classification", dependencies: ["AtomicFile", "Volumes", "CPNG", "Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom",
+                                                       "Metrics", "TrainingLoop"]),
+        // Segmentation: self-supervised pretraining, fine-tuning, sliding-window inference.
+        .target(name: "Train", dependencies: ["AtomicFile", "Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Volumes", "Metrics",
+                                              "TrainingLoop"]),
+        // The pipelines the commands run: the demo, scoring held-out cases, the per-case report of `run`.
+        .target(name: "Pipeline", dependencies: ["AtomicFile", "Kernels", "Models", "Train", "TrainingLoop", "Volumes", "Metrics", "Classification",
+                                                 "SafeTensors"]),
         .executableTarget(
             name: "swinliver",
             dependencies: [
-                "AtomicFile", "Kernels", "Autograd", "Models", "Train", "Volumes", "Metrics", "Classification", "SafeTensors",
+                "AtomicFile", "Kernels", "Autograd", "Models", "Train", "TrainingLoop", "Volumes", "Metrics", "Classification", "Pipeline", "SafeTensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "swinliver-fuzz", dependencies: ["SeededRandom"], path: "Sources/swinliver-fuzz", swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -62,9 +70,10 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "SafeTensors", "SeededRandom", "TestSupport"]),
         .testTarget(name: "VolumesTests", dependencies: ["AtomicFile", "Volumes", "SafeTensors", "SeededRandom", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Kernels", "Autograd", "TestSupport"]),
-        .testTarget(name: "ClassificationTests", dependencies: ["Classification", "Volumes", "SafeTensors", "SeededRandom", "Kernels", "TestSupport"]),
-        .testTarget(name: "TrainTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train",
+        .testTarget(name: "ClassificationTests", dependencies: ["Classification", "Metrics", "Volumes", "SafeTensors", "SeededRandom", "Kernels", "TrainingLoop",
+                                                             "TestSupport"]),
+        .testTarget(name: "TrainTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train", "TrainingLoop",
                                                     "Volumes", "TestSupport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TrainingLoop", "TestSupport"]),
     ]
 )

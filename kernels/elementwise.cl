@@ -25,7 +25,7 @@ __kernel void fill(__global float* y, const float value, const int n) {
 // f(v); p is the op's parameter (LeakyReLU slope, scale factor, rsqrt epsilon).
 inline float unary_value(const float v, const int op, const float p) {
     switch (op) {
-    case UNARY_RELU: return v > 0.0f ? v : 0.0f;
+    case UNARY_RELU: return v < 0.0f ? 0.0f : v;   // NaN passes through, as in PyTorch
     case UNARY_LEAKY_RELU: return v > 0.0f ? v : v * p;
     case UNARY_GELU: return 0.5f * v * (1.0f + erf(v * 0.70710678118654752f));
     case UNARY_SIGMOID: return 1.0f / (1.0f + exp(-v));

@@ -256,7 +256,12 @@ public struct SafeTensorsWriter {
         var d = Data(capacity: values.count * dtype.byteSize)
         func append<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
         switch dtype {
-        case .F32: for v in values { append(v.bitPattern) }
+        case .F32:
+            #if _endian(little)
+            values.withUnsafeBytes { d.append(contentsOf: $0) }   // the bytes as they are: one copy
+            #else
+            for v in values { append(v.bitPattern) }
+            #endif
         case .F16: for v in values { append(floatToHalf(v)) }
         case .BF16: for v in values { append(floatToBFloat16(v)) }
         default: throw SafeTensorsError(file: name, problem: "writing Float values as \(dtype.rawValue) is not supported")

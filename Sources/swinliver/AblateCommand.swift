@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Kernels
 import Models
+import Pipeline
 import Train
 import Volumes
 

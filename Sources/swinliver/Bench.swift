@@ -5,6 +5,7 @@ import Kernels
 import Metrics
 import Models
 import Train
+import TrainingLoop
 import Volumes
 
 struct Bench: ParsableCommand {

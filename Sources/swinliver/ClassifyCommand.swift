@@ -27,6 +27,10 @@ struct ClassifierArguments: ParsableArguments {
     @Option(help: "Resize the 299² slices to this size (smaller is faster; at least 75).") var size: Int?
     @Option(help: "ImageNet weights exported from torchvision (safetensors).") var pretrained: String?
     @Option(name: .customLong("max-steps"), help: "Stop each training after N steps.") var maxSteps: Int?
+    @Option(name: .customLong("checkpoint-every"), help: "Write the resumable checkpoint every N steps (and at each epoch's end).")
+    var checkpointEvery = 100
+    @Flag(help: "Continue from the checkpoint in --out (the same options are required).") var resume = false
+    @Flag(help: "No progress bar.") var quiet = false
     @Option var seed: UInt64 = 0
     @OptionGroup var device: DeviceOptions
 
@@ -34,18 +38,21 @@ struct ClassifierArguments: ParsableArguments {
         var o = ClassifierOptions()
         o.epochs = epochs; o.batchSize = batch; o.lr = lr; o.weightDecay = weightDecay; o.labelSmoothing = labelSmoothing
         o.swaStart = swaStart; o.auxLogits = auxLogits; o.seed = seed; o.pretrained = pretrained
+        o.checkpointEvery = checkpointEvery; o.maxSteps = maxSteps
         return o
     }
 
     func validate() throws {
         try check("--epochs", epochs, in: Limits.epochs)
         try check("--batch", batch, in: Limits.batch)
+        if batch < 2 { throw ValidationError("--batch 1: BatchNorm cannot train on one slice per batch; use at least 2") }
         try check("--lr", lr, in: .above(0, 10))
         try check("--weight-decay", weightDecay, in: .closed(0, 10))
         try check("--label-smoothing", labelSmoothing, in: .upTo(0, 1))
         try check("--swa-start", swaStart, in: .closed(0, 1))
         if let size { try checkClassifierSize(size, "--size") }
         if let maxSteps { try check("--max-steps", maxSteps, in: Limits.steps) }
+        try check("--checkpoint-every", checkpointEvery, in: Limits.steps)
     }
 
     /// Inception-v3's input: 75…1024 px (its stem leaves nothing below 75), 139 or more with the auxiliary head.
@@ -72,17 +79,16 @@ struct ClassifierArguments: ParsableArguments {
 }
 
 struct ClassifyTrain: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train on every patient; write classifier.safetensors.")
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train on every patient; write classifier.safetensors (log.jsonl and a resumable checkpoint beside it).")
     @OptionGroup var args: ClassifierArguments
 
     func run() throws {
         let patients = try args.read()
-        let trainer = try ClassifierTrainer(options: args.options, backend: try args.device.backend())
-        try trainer.train(patients, maxSteps: args.maxSteps) { e, s, l in if s % 10 == 0 { print("epoch \(e + 1) step \(s) loss \(l)") } }
-        let out = URL(fileURLWithPath: args.out)
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        try trainer.write(to: out.appendingPathComponent("classifier.safetensors"), size: patients[0].size)
-        print("weights: \(out.appendingPathComponent("classifier.safetensors").path)")
+        let trainer = try ClassifierTrainer(options: args.options, directory: URL(fileURLWithPath: args.out), backend: try args.device.backend(),
+                                            quiet: args.quiet)
+        try trainer.train(patients, resume: args.resume)
+        print("weights: \(trainer.weightsURL.path)")
     }
 }
 
@@ -92,6 +98,9 @@ struct ClassifyCV: ParsableCommand {
     @OptionGroup var args: ClassifierArguments
     @Option var folds = 5
     @Option(help: "Bootstrap replicates for the confidence intervals.") var replicates = 2000
+    @Option(name: .customLong("also-score"),
+            help: "Another `slices` folder of the same patients (e.g. from predicted masks): each fold's model scores its held-out patients there too (results in OUT/also-scored).")
+    var alsoScore: String?
 
     func validate() throws {
         try check("--folds", folds, in: Limits.folds)
@@ -100,41 +109,17 @@ struct ClassifyCV: ParsableCommand {
 
     func run() throws {
         let patients = try args.read()
-        let backend = try args.device.backend()
-        let fold = try SliceSet.stratifiedFolds(labels: patients.map(\.label), folds: folds, seed: args.seed)
-        let out = URL(fileURLWithPath: args.out)
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        var rows = ["patient,label," + tumourClassNames.map { "p_" + $0 }.joined(separator: ",") + ",fold"]
-        var perFold: [(String, JSONValue)] = []
-        for k in 0..<folds {
-            let train = patients.indices.filter { fold[$0] != k }.map { patients[$0] }
-            let test = patients.indices.filter { fold[$0] == k }.map { patients[$0] }
-            guard Set(train.map(\.patient)).isDisjoint(with: test.map(\.patient)) else { throw ValidationError("fold \(k + 1): a patient on both sides") }
-            let trainer = try ClassifierTrainer(options: args.options, backend: backend)
-            try trainer.train(train, maxSteps: args.maxSteps)
-            var foldRows: [String] = []
-            for p in test {
-                let probs = try trainer.predict(p)
-                foldRows.append(CSV.line([p.patient, tumourClassNames[p.label]] + probs.map { String($0) }))
-            }
-            rows += foldRows.map { "\($0),\(k + 1)" }
-            let foldCSV = out.appendingPathComponent("fold\(k + 1)_predictions.csv")
-            try ((["patient,label," + tumourClassNames.map { "p_" + $0 }.joined(separator: ",")] + foldRows).joined(separator: "\n") + "\n")
-                .writeAtomically(to: foldCSV)
-            perFold.append(("fold\(k + 1)", try classificationReport(foldCSV, replicates: replicates, seed: args.seed)))
-            print("fold \(k + 1)/\(folds): \(train.count) train, \(test.count) test patients")
+        let second = try alsoScore.map { dir in
+            (name: "also-scored", patients: try SliceSet.read(URL(fileURLWithPath: dir), size: patients[0].size))
         }
-        let pooled = out.appendingPathComponent("predictions.csv")
-        try (rows.joined(separator: "\n") + "\n").writeAtomically(to: pooled)
-        let report = try classificationReport(pooled, replicates: replicates, seed: args.seed)
-        try JSONValue.object([("pooled", report), ("folds", .object(perFold)),
-                              ("assignment", .object(zip(patients, fold).map { ($0.patient, .integer($1 + 1)) }))])
-            .text().writeAtomically(to: out.appendingPathComponent("cv.json"))
-        try classificationPlots(pooled, to: out, replicates: replicates, seed: args.seed)
-        let (labels, probs) = try readClassificationCSV(pooled)
-        let m = ClassificationMetrics.compute(labels: labels, probs: probs, classes: tumourClassNames.count)
-        print(String(format: "pooled patient-level accuracy %.3f, macro F1 %.3f, macro AUC %.3f → %@", m.accuracy, m.macroF1, m.macroAUC,
-                     out.appendingPathComponent("cv.json").path))
+        let cv = CrossValidation(folds: folds, options: args.options, replicates: replicates, quiet: args.quiet)
+        let r = try cv.run(patients: patients, second: second, directory: URL(fileURLWithPath: args.out), backend: try args.device.backend(),
+                           resume: args.resume) { print($0) }
+        for (name, s) in [("", r.scores)] + (r.second.map { [(" (" + alsoScore! + ")", $0.scores)] } ?? []) {
+            print(String(format: "pooled patient-level accuracy %.3f, macro F1 %.3f, macro AUC %.3f%@%@", s.metrics.accuracy, s.metrics.macroF1,
+                         s.metrics.macroAUC, name, s.notClassified.isEmpty ? "" : "; \(s.notClassified.count) patient(s) without slices"))
+        }
+        print("report: \(URL(fileURLWithPath: args.out).appendingPathComponent("cv.json").path)")
     }
 }
 
@@ -178,7 +163,7 @@ struct ClassifyExplain: ParsableCommand {
 /// A classifier from `classify train` (NaN/inf weights are refused by the load), its recorded input size
 /// checked as `--size` is.
 func loadClassifier(_ path: String, backend: Backend) throws -> (model: InceptionV3, size: Int) {
-    let loaded = try ClassifierTrainer.load(URL(fileURLWithPath: path), backend: backend)
+    let loaded = try ClassifierWeights.load(URL(fileURLWithPath: path), backend: backend)
     guard Limits.classifierSize.contains(loaded.size) else {
         throw InputError("\(path): metadata 'size' \(loaded.size): must be between \(Limits.classifierSize.lowerBound) and \(Limits.classifierSize.upperBound)")
     }

@@ -6,6 +6,7 @@ import Metrics
 import Models
 import SafeTensors
 import Train
+import TrainingLoop
 
 struct Debug: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Metrics
+import Pipeline
 import Volumes
 
 /// `swinliver evaluate`: predicted masks against ground truth, matched by file name.

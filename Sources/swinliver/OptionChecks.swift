@@ -184,10 +184,3 @@ func checked<T>(in file: String, key: String, _ body: (String) throws -> T) thro
         throw InputError("\(file): \(e.message)")
     }
 }
-
-/// The inference settings recorded in a Swin UNETR weights file (`spacing`, `roi`), checked as the options are.
-func weightsSettings(_ metadata: [String: String], file: String) throws -> (spacing: [Double]?, roi: [Int]?) {
-    let spacing = try metadata["spacing"].map { text in try checked(in: file, key: "spacing") { try spacingTriple(text, $0) } }
-    let roi = try metadata["roi"].map { text in try checked(in: file, key: "roi") { try roiTriple(text, $0) } }
-    return (spacing, roi)
-}

@@ -4,6 +4,7 @@ import Kernels
 import Models
 import SafeTensors
 import Train
+import TrainingLoop
 import Volumes
 
 /// `swinliver segment`: CT in, label mask out on the CT's own grid.
@@ -30,11 +31,10 @@ struct SegmentCommand: ParsableCommand {
     func run() throws {
         let backend = try device.backend()
         let url = URL(fileURLWithPath: weights)
-        let file = try SafeTensorsFile(contentsOf: url)
-        let recorded = try weightsSettings(file.metadata, file: weights)
+        let recorded = try InferenceSettings.read(url)
         let model = try SwinUNETRFile.load(url, backend: backend)
-        let sp = try spacing.map { try spacingTriple($0, "--spacing") } ?? recorded.spacing ?? [1.5, 1.5, 2.0]
-        let window = try roi.map { try roiTriple($0, "--roi") } ?? recorded.roi ?? [96, 96, 96]
+        let sp = try spacing.map { try spacingTriple($0, "--spacing") } ?? recorded.spacing
+        let window = try roi.map { try roiTriple($0, "--roi") } ?? recorded.roi
         let segmenter = VolumeSegmenter(model: model, backend: backend, window: SlidingWindowOptions(roi: window, overlap: overlap))
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else {
@@ -87,15 +87,13 @@ struct ExportCommand: ParsableCommand {
             guard let json = file.metadata["options"], let o = try? JSONDecoder().decode(FineTuneOptions.self, from: Data(json.utf8)) else {
                 throw ValidationError("\(checkpoint): not a `train` checkpoint (a pretraining checkpoint's encoder is encoder.safetensors)")
             }
-            metadata = ["spacing": o.spacing.map { "\($0)" }.joined(separator: ","), "roi": o.roi.map(String.init).joined(separator: ",")]
-            _ = try weightsSettings(metadata, file: checkpoint)
+            metadata = try InferenceSettings(metadata: o.inferenceSettings.metadata, file: checkpoint).metadata
             try checked(in: checkpoint, key: "options") { _ in try checkFeatureSize(o.featureSize, "feature_size") }
             model = try SwinUNETR(SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: o.featureSize), backend: backend)
             try model.load(from: file, ignoring: Set(file.keys.filter { $0.hasPrefix("optimizer.") }), backend: backend)
         } else {
             // Refuse invalid inference settings here rather than copy them into a file `segment` then rejects.
-            metadata = file.metadata.filter { ["spacing", "roi"].contains($0.key) }
-            _ = try weightsSettings(metadata, file: checkpoint)
+            metadata = try InferenceSettings(metadata: file.metadata, file: checkpoint).metadata
             model = try SwinUNETRFile.load(url, backend: backend)
         }
         try SwinUNETRFile.write(model, to: URL(fileURLWithPath: out), backend: backend, metadata: metadata)

@@ -30,42 +30,18 @@ struct SlicesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let cases: [(patient: String, image: URL, label: URL, type: String)]
+        let cases: [SliceExport.Case]
         if let data {
-            cases = try Dataset.cases(at: URL(fileURLWithPath: data)).compactMap { c in
-                c.label.map { (c.patient, c.image, $0, c.tumourType?.rawValue ?? "") }
-            }
+            cases = SliceExport.cases(of: try Dataset.cases(at: URL(fileURLWithPath: data)))
         } else {
             let url = URL(fileURLWithPath: ct!)
-            cases = [(patient ?? NIfTI.stem(url.lastPathComponent) ?? url.lastPathComponent, url, URL(fileURLWithPath: mask!), type ?? "")]
+            cases = [SliceExport.Case(patient: patient ?? NIfTI.stem(url.lastPathComponent) ?? url.lastPathComponent, image: url,
+                                      mask: URL(fileURLWithPath: mask!), type: type ?? "")]
         }
         let dir = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var manifest = ["patient,slice,class,file"], missing: [String] = []
-        for c in cases { try CaseName.check(c.patient, "\(c.image.path): patient id") }
-        for c in cases {
-            let (image, _) = try NIfTI.read(c.image), (label, _) = try NIfTI.read(c.label)
-            try NIfTI.checkPair(image: image, imageFile: c.image.path, label: label, labelFile: c.label.path)
-            try NIfTI.checkLabels(label, file: c.label.path)
-            let img = try Preprocessing.orient(image), lab = try Preprocessing.orient(label)
-            guard let s = try TumourSlices.extract(ct: img, label: lab, window: SliceWindow(rawValue: window)!) else {
-                missing.append(c.patient)
-                print("\(c.patient): no tumour (label 2) in \(c.label.lastPathComponent); no slices written")
-                continue
-            }
-            let n = s.size * s.size
-            for (i, k) in s.sliceIndices.enumerated() {
-                let name = "\(c.patient)_slice\(String(format: "%02d", i)).png"
-                try PNGFile.writeGray16(Array(s.images[i * n..<(i + 1) * n]), width: s.size, height: s.size, to: dir.appendingPathComponent(name))
-                manifest.append(CSV.line([c.patient, String(k), c.type, name]))
-            }
-            print("\(c.patient): \(s.count) slices \(s.sliceIndices.first!)–\(s.sliceIndices.last!) around slice \(s.centreSlice), tumour \(s.componentSizes[s.largest]) voxels")
-        }
-        try (manifest.joined(separator: "\n") + "\n").writeAtomically(to: dir.appendingPathComponent("manifest.csv"))
-        if !missing.isEmpty {
-            try (["patient"] + missing.map { CSV.line([$0]) }).joined(separator: "\n").appending("\n")
-                .writeAtomically(to: dir.appendingPathComponent("no_tumour.csv"))
-            print("\(missing.count) case(s) without a tumour listed in \(dir.appendingPathComponent("no_tumour.csv").path)")
+        let written = try SliceExport.write(cases, to: dir, window: SliceWindow(rawValue: window)!) { print($0) }
+        if !written.missing.isEmpty {
+            print("\(written.missing.count) case(s) without a tumour listed in \(dir.appendingPathComponent("no_tumour.csv").path)")
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Kernels
 import Models
 import Train
+import TrainingLoop
 import Volumes
 
 /// The options `pretrain`, `train` and `ablate` share.

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 import TestSupport
 import XCTest
 
@@ -26,9 +27,69 @@ final class ClassifyCommandTests: XCTestCase {
         let pooled = (json["pooled"] as? [String: Any])?["accuracy"] as? [String: Any]
         XCTAssertEqual(pooled?["value"] as? Double ?? -1, Double(correct) / Double(predicted.count), accuracy: 1e-12)
         XCTAssertEqual((json["folds"] as? [String: Any])?.count, 2)
-        for f in ["roc.svg", "confusion.svg", "fold1_predictions.csv"] {
+        for f in ["roc.svg", "confusion.svg", "fold1/predictions.csv", "fold1/classifier.safetensors", "fold2/log.jsonl"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: cv.appendingPathComponent(f).path), f)
         }
         XCTAssertTrue(r.stdout.contains("pooled patient-level accuracy"), r.stdout)
+    }
+}
+
+extension ClassifyCommandTests {
+    /// (step, loss) from a run's log.jsonl.
+    func losses(_ log: URL) throws -> [Int: Double] {
+        var out: [Int: Double] = [:]
+        for line in try String(contentsOf: log, encoding: .utf8).split(separator: "\n") {
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            if let s = o?["step"] as? Int, let l = o?["loss"] as? Double { out[s] = l }
+        }
+        return out
+    }
+
+    /// `classify train` killed with SIGKILL and continued with `--resume` logs the uninterrupted run's losses and ends
+    /// with its weights; resuming with other options is refused naming the checkpoint.
+    func testKilledClassifierRunResumesWithTheSameLosses() throws {
+        let dir = try temporaryFolder("classify-resume")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data"), slices = dir.appendingPathComponent("slices")
+        XCTAssertEqual(try runSwinLiver(["synth", "--cases", "3", "--in-plane", "64,52", "--out", data.path]).status, 0)
+        XCTAssertEqual(try runSwinLiver(["slices", "--data", data.path, "--out", slices.path]).status, 0)
+        let args = ["--slices", slices.path, "--size", "75", "--epochs", "2", "--batch", "8", "--checkpoint-every", "1", "--swa-start", "0.5",
+                    "--device", "cpu", "--quiet"]
+        let straight = dir.appendingPathComponent("straight")
+        var r = try runSwinLiver(["classify", "train", "--out", straight.path] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let want = try losses(straight.appendingPathComponent("log.jsonl"))
+        XCTAssertEqual(want.keys.sorted(), Array(1...12), "45 slices in batches of 8 (the last of 5), 2 epochs")
+
+        let killed = dir.appendingPathComponent("killed")
+        let p = Process()
+        p.executableURL = Reference.packageRoot.appendingPathComponent(".build/debug/swinliver")
+        p.arguments = ["classify", "train", "--out", killed.path] + args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let log = killed.appendingPathComponent("log.jsonl")
+        let deadline = Date().addingTimeInterval(600)
+        while Date() < deadline, p.isRunning, ((try? losses(log).count) ?? 0) < 3 { usleep(50_000) }
+        XCTAssertTrue(p.isRunning, "the run finished before it could be killed")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertLessThan(try losses(log).count, 12)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: killed.appendingPathComponent("classifier.safetensors").path))
+        r = try runSwinLiver(["classify", "train", "--out", killed.path, "--resume"] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try losses(log), want, "a resumed run must reproduce the uninterrupted run's losses")
+        let a = try SafeTensorsFile(contentsOf: straight.appendingPathComponent("classifier.safetensors"))
+        let b = try SafeTensorsFile(contentsOf: killed.appendingPathComponent("classifier.safetensors"))
+        for k in ["Conv2d_1a_3x3.conv.weight", "fc.0.weight", "Mixed_7c.branch_pool.bn.running_mean"] {
+            XCTAssertEqual(try a.floats(k), try b.floats(k), k)
+        }
+
+        r = try runSwinLiver(["classify", "train", "--out", killed.path, "--resume", "--lr", "0.5"] + args)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("checkpoint.safetensors") && r.stderr.contains("other options"), r.stderr)
+        r = try runSwinLiver(["classify", "train", "--out", dir.appendingPathComponent("none").path, "--resume"] + args)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("no checkpoint to resume from"), r.stderr)
     }
 }

@@ -117,7 +117,9 @@ final class TrainingCommandTests: XCTestCase {
         let work = try temporaryFolder("demo")
         defer { try? FileManager.default.removeItem(at: work) }
         let common = ["--cases", "4", "--in-plane", "40,32", "--epochs", "1", "--batch", "1", "--pretrain-epochs", "1", "--spacing", "8",
-                      "--device", "cpu", "--quiet", "--real", work.appendingPathComponent("no-real-scans").path]
+                      "--device", "cpu", "--quiet", "--real", work.appendingPathComponent("no-real-scans").path,
+                      "--classify-cases", "3", "--classify-in-plane", "48,40", "--classifier-epochs", "1", "--classifier-batch", "8",
+                      "--folds", "2", "--replicates", "20"]
         var summaries: [[String: Any]] = []
         for (name, extra) in [("side", [String]()), ("sequential", ["--sequential"])] {
             let out = work.appendingPathComponent(name)
@@ -127,6 +129,20 @@ final class TrainingCommandTests: XCTestCase {
             XCTAssertTrue(r.stdout.contains("not found"), "the missing real-scan folder is reported: \(r.stdout)")
             let summary = try Data(contentsOf: out.appendingPathComponent("summary.json"))
             summaries.append(try JSONSerialization.jsonObject(with: summary) as! [String: Any])
+            // The classification half ran: 5-fold CV from ground-truth masks scored every patient, reports for the held-out CTs.
+            XCTAssertTrue(r.stdout.contains("| ground-truth masks | 3/3 |"), r.stdout)
+            let classification = try XCTUnwrap(summaries.last?["classification"] as? [String: Any])
+            let gt = try XCTUnwrap(classification["ground_truth_masks"] as? [String: Any])
+            XCTAssertEqual(gt["patients"] as? Int, 3)
+            XCTAssertTrue(((gt["accuracy"] as? [String: Any])?["value"] as? Double).map { (0...1).contains($0) } ?? false, "\(gt)")
+            XCTAssertNotNil(classification["predicted_masks"])
+            let reports = try XCTUnwrap(summaries.last?["reports"] as? [String])
+            XCTAssertEqual(reports.count, summaries.last?["held_out_cases"] as? Int)
+            for dir in reports {
+                for f in ["mask.nii.gz", "report.json", "report.md"] {
+                    XCTAssertTrue(FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent(f).path), "\(dir)/\(f)")
+                }
+            }
         }
         for v in ["baseline", "ssl"] {
             let side = try losses(work.appendingPathComponent("side/\(v)/log.jsonl"))

@@ -2,6 +2,7 @@ import Kernels
 import SafeTensors
 import TestSupport
 import Train
+import TrainingLoop
 import XCTest
 
 /// One torch.optim.AdamW step (lr 1e-4, wd 1e-5) from MONAI's Swin UNETR gradients, on both backends.

@@ -5,6 +5,7 @@ import Models
 import SafeTensors
 import TestSupport
 import Train
+import TrainingLoop
 import XCTest
 
 /// One MONAI training step: DiceCE loss, d loss / d logits, every parameter gradient, one AdamW step.

@@ -1,5 +1,6 @@
 import Foundation
 import Train
+import TrainingLoop
 import Volumes
 import XCTest
 

@@ -4,6 +4,7 @@ import Kernels
 import Models
 import TestSupport
 import Train
+import TrainingLoop
 import XCTest
 
 /// The flat parameter arena: the same training as one tensor per parameter, bit for bit, with one AdamW

@@ -3,6 +3,7 @@ import Kernels
 import Models
 import TestSupport
 import Train
+import TrainingLoop
 import XCTest
 
 /// Training that reads each loss one step late: the same numbers as the step-by-step trainer, one blocking host

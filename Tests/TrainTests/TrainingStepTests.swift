@@ -6,6 +6,7 @@ import SafeTensors
 import SeededRandom
 import TestSupport
 import Train
+import TrainingLoop
 import XCTest
 
 /// Pretraining and fine-tuning steps on a tiny Swin UNETR: the loss falls on both backends; a NaN

@@ -4,7 +4,7 @@ import Foundation
 enum Scalar {
     static func forward(_ op: UnaryOp, _ v: Float) -> Float {
         switch op {
-        case .relu: return v > 0 ? v : 0
+        case .relu: return v < 0 ? 0 : v   // NaN passes through, as in PyTorch
         case let .leakyRelu(s): return v > 0 ? v : v * s
         case .gelu: return 0.5 * v * (1 + erf(v * 0.70710678118654752))
         case .sigmoid: return 1 / (1 + exp(-v))

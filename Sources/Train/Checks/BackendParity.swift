@@ -2,6 +2,7 @@ import Autograd
 import Kernels
 import Models
 import SeededRandom
+import TrainingLoop
 
 /// One Swin UNETR training step (forward, DiceCE, backward) on two backends from the same seeded weights and
 /// batch, compared tensor by tensor: the check a device gets before it trains on it (`swinliver debug parity`,

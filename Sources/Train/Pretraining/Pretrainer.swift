@@ -5,6 +5,7 @@ import Models
 import SafeTensors
 import SeededRandom
 import Volumes
+import TrainingLoop
 
 /// Everything that defines a pretraining run (stored in its checkpoints and `options.json`).
 public struct PretrainOptions: RunOptions, Equatable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Volumes
+import TrainingLoop
 
 /// Everything that defines a fine-tuning run; stored in its checkpoints (a resume with other options is
 /// refused) and in `options.json`. Defaults follow MONAI's Swin UNETR BTCV recipe and the paper.
@@ -37,6 +38,9 @@ public struct FineTuneOptions: RunOptions, Equatable, Sendable {
     public init() {}
 
     public var preprocessing: Preprocessing { Preprocessing(spacing: spacing) }
+
+    /// What `segment` needs besides the weights (written into them): spacing, training ROI, overlap, classes.
+    public var inferenceSettings: InferenceSettings { InferenceSettings(spacing: spacing, roi: roi, overlap: overlap) }
 
     public var augmentation: Augmentation {
         var a = Augmentation()

@@ -7,6 +7,7 @@ import Models
 import SafeTensors
 import SeededRandom
 import Volumes
+import TrainingLoop
 
 /// Supervised fine-tuning of Swin UNETR (background / liver / tumour) with Dice+CE and AdamW on a
 /// warm-up + cosine schedule, validation by sliding-window inference (DSC / IoU / HD95 per class on the
@@ -112,7 +113,7 @@ public final class FineTuner {
                 position.bestEpoch = epoch + 1
                 best = result
                 try SwinUNETRFile.write(model, to: directory.appendingPathComponent("best.safetensors"), backend: backend,
-                                        metadata: inferenceMetadata)
+                                        metadata: options.inferenceSettings.metadata)
                 try writeJSON(result.json, to: directory.appendingPathComponent("validation.json"))
             }
         }, checkpoint: { position in
@@ -121,14 +122,10 @@ public final class FineTuner {
             return checkpointURL
         })
         try SwinUNETRFile.write(model, to: directory.appendingPathComponent("final.safetensors"), backend: backend,
-                                metadata: inferenceMetadata)
+                                metadata: options.inferenceSettings.metadata)
         return best
     }
 
-    /// What `segment` needs besides the weights: the preprocessing spacing and the training ROI.
-    public var inferenceMetadata: [String: String] {
-        ["spacing": options.spacing.map { "\($0)" }.joined(separator: ","), "roi": options.roi.map(String.init).joined(separator: ",")]
-    }
 }
 
 func writeJSON(_ value: Any, to url: URL) throws {

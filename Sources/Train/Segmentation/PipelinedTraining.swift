@@ -1,6 +1,7 @@
 import Autograd
 import Kernels
 import Models
+import TrainingLoop
 
 /// Segmentation training that blocks the host once per step. Each call writes the batch without waiting,
 /// enqueues forward, DiceCE, backward and AdamW, starts reading the loss back, and only then waits for the

@@ -1,6 +1,7 @@
 import Autograd
 import Kernels
 import Models
+import TrainingLoop
 
 /// One supervised step of Swin UNETR: forward, DiceCE, backward, AdamW. Only the 3-float loss
 /// tensor leaves the device, and only when the caller downloads it.

@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Volumes
+import TrainingLoop
 
 /// Per-class DSC / IoU / HD95 of a model's sliding-window segmentation of the validation cases, on
 /// the preprocessed grid (HD95 in mm of the preprocessing spacing). Classes: 1 liver, 2 tumour.

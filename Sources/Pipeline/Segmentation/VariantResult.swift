@@ -8,16 +8,16 @@ import Volumes
 
 /// Held-out results of one trained model: every case segmented on its own grid and compared with
 /// its ground truth (labels 1 liver, 2 tumour), as `evaluate` does.
-struct VariantResult {
-    var name: String
-    var perCase: [(String, [Int: SegmentationMetrics])]
+public struct VariantResult {
+    public var name: String
+    public var perCase: [(String, [Int: SegmentationMetrics])]
 
-    func mean(_ k: Int, _ metric: (SegmentationMetrics) -> Double) -> Double {
+    public func mean(_ k: Int, _ metric: (SegmentationMetrics) -> Double) -> Double {
         let v = perCase.compactMap { $0.1[k].map(metric) }.filter(\.isFinite)
         return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
     }
 
-    var json: [String: Any] {
+    public var json: [String: Any] {
         var r: [String: Any] = ["cases": perCase.count]
         for (k, n) in [(1, "liver"), (2, "tumor")] {
             r["\(n)_dice"] = finite(mean(k, \.dice)); r["\(n)_iou"] = finite(mean(k, \.iou)); r["\(n)_hd95"] = finite(mean(k, \.hd95))
@@ -25,28 +25,23 @@ struct VariantResult {
         return r
     }
 
-    var row: String {
+    public var row: String {
         String(format: "| %@ | %.4f | %.4f | %.2f | %.4f | %.4f | %.2f |", name, mean(1, \.dice), mean(1, \.iou), mean(1, \.hd95),
                mean(2, \.dice), mean(2, \.iou), mean(2, \.hd95))
     }
 
-    static let header = "| variant | liver DSC | liver IoU | liver HD95 (mm) | tumor DSC | tumor IoU | tumor HD95 (mm) |\n|---|---|---|---|---|---|---|"
+    public static let header = "| variant | liver DSC | liver IoU | liver HD95 (mm) | tumor DSC | tumor IoU | tumor HD95 (mm) |\n|---|---|---|---|---|---|---|"
 }
 
-func finite(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
+public func finite(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
 
 /// Segments `cases` with `weights` into `predictions/` and scores them against their labels.
-func segmentAndScore(name: String, weights: URL, cases: [CaseEntry], predictions: URL, backend: Backend) throws -> VariantResult {
-    let file = try SafeTensorsFile(contentsOf: weights)
-    let recorded = try weightsSettings(file.metadata, file: weights.path)
-    let model = try SwinUNETRFile.load(weights, backend: backend)
-    let spacing = recorded.spacing ?? [1.5, 1.5, 2.0]
-    let roi = recorded.roi ?? [96, 96, 96]
-    let segmenter = VolumeSegmenter(model: model, backend: backend, window: SlidingWindowOptions(roi: roi, overlap: 0.5))
+public func segmentAndScore(name: String, weights: URL, cases: [CaseEntry], predictions: URL, backend: Backend) throws -> VariantResult {
+    let segmenter = try Segmenter(weights: weights, backend: backend)
     var rows: [(String, [Int: SegmentationMetrics])] = []
     for c in cases {
         guard let labelURL = c.label else { continue }
-        let s = try ScanSegmentation.run(c.image, segmenter: segmenter, preprocessing: Preprocessing(spacing: spacing))
+        let s = try segmenter.segment(c.image)
         let dest = predictions.appendingPathComponent(c.image.lastPathComponent)
         try NIfTI.write(s.mask, to: dest, as: .uint8, like: s.header)
         rows.append((c.name, Dictionary(uniqueKeysWithValues: try maskPairMetrics(gt: labelURL, pred: dest, labels: [1, 2]))))

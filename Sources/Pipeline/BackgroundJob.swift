@@ -2,12 +2,12 @@ import Foundation
 
 /// Runs a throwing closure on a thread of its own; `wait()` blocks until it is done and returns its
 /// value or rethrows its error. The closure must not share mutable state with the caller.
-final class BackgroundJob<Value>: @unchecked Sendable {
+public final class BackgroundJob<Value>: @unchecked Sendable {
     private let body: () throws -> Value
     private let done = DispatchSemaphore(value: 0)
     private var result: Result<Value, Error>?
 
-    init(_ body: @escaping () throws -> Value) {
+    public init(_ body: @escaping () throws -> Value) {
         self.body = body
         let thread = Thread { [self] in
             result = Result { try self.body() }
@@ -17,7 +17,7 @@ final class BackgroundJob<Value>: @unchecked Sendable {
         thread.start()
     }
 
-    func wait() throws -> Value {
+    public func wait() throws -> Value {
         done.wait()
         done.signal()   // a second wait returns at once
         return try result!.get()

@@ -22,9 +22,12 @@ public enum TrainingCheckpoint {
     public static let format = "swinliver.training_checkpoint.v1"
 
     public static func write(model: Module, optimizer: AdamW, position: RunPosition, options: String, to url: URL,
-                             backend: Backend) throws {
+                             backend: Backend, extra: [String: Tensor] = [:]) throws {
         var w = SafeTensorsWriter()
         try model.stateDict(into: &w, backend: backend)
+        for (name, t) in extra.sorted(by: { $0.key < $1.key }) {
+            try w.add("extra.\(name)", try backend.download(t), shape: t.shape.dims)
+        }
         for (key, m) in optimizer.moments.sorted(by: { $0.key < $1.key }) {
             try w.add("optimizer.exp_avg.\(key)", try backend.download(m.m), shape: m.m.shape.dims)
             try w.add("optimizer.exp_avg_sq.\(key)", try backend.download(m.v), shape: m.v.shape.dims)
@@ -43,7 +46,7 @@ public enum TrainingCheckpoint {
         guard file.metadata["format"] == format, let p = file.metadata["position"], let o = file.metadata["optimizer"] else {
             throw TrainingError(url.path, "not a SwinLiver training checkpoint (format \(file.metadata["format"] ?? "none"))")
         }
-        let optimizerKeys = Set(file.keys.filter { $0.hasPrefix("optimizer.") })
+        let optimizerKeys = Set(file.keys.filter { $0.hasPrefix("optimizer.") || $0.hasPrefix("extra.") })
         try model.load(from: file, ignoring: optimizerKeys, backend: backend)
         let state = try JSONDecoder().decode(OptimizerState.self, from: Data(o.utf8))
         var moments: [String: (m: Tensor, v: Tensor)] = [:]
@@ -67,6 +70,18 @@ public enum TrainingCheckpoint {
             throw TrainingError(url.path, "--resume with other options than the checkpoint's: \(saved)")
         }
         return position
+    }
+
+    /// The `extra.<name>` tensors of a checkpoint, by name, uploaded to `backend`.
+    public static func extra(_ url: URL, backend: Backend) throws -> [String: Tensor] {
+        let file = try SafeTensorsFile(contentsOf: url)
+        var out: [String: Tensor] = [:]
+        for key in file.keys where key.hasPrefix("extra.") {
+            let name = String(key.dropFirst("extra.".count))
+            guard let info = file.tensors[key] else { continue }
+            out[name] = try backend.upload(try file.floats(key), shape: Shape(info.shape), name: name)
+        }
+        return out
     }
 
     struct OptimizerState: Codable {

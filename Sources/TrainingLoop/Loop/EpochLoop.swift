@@ -1,5 +1,4 @@
 import Foundation
-import Volumes
 
 /// A training run stopped on purpose: a non-finite loss, with where to continue from.
 public struct TrainingStopped: Error, CustomStringConvertible {
@@ -33,8 +32,8 @@ public struct EpochLoop {
 
     /// `step(batch, index, lr)` returns the named losses ("loss" first). `checkpoint(position)` writes
     /// and returns the file; `endOfEpoch(epoch, &position)` may validate and update the best score.
-    public func run(loader: PatchLoader, position: inout RunPosition, log: RunLog,
-                    step: (HostBatch, Int, Double) throws -> [(String, Float)],
+    public func run<Batches: EpochBatches>(loader: Batches, position: inout RunPosition, log: RunLog,
+                    step: (Batches.Batch, Int, Double) throws -> [(String, Float)],
                     endOfEpoch: (Int, inout RunPosition) throws -> Void,
                     checkpoint: (RunPosition) throws -> URL) throws {
         try run(loader: loader, position: &position, log: log, pipelinedStep: { batch, index, lr in
@@ -47,8 +46,8 @@ public struct EpochLoop {
     /// waits for the rest. Each step is logged when its losses arrive. The loop drains before every checkpoint, epoch
     /// end and stop, so a checkpoint never holds a step whose loss was not seen finite; a `NonFiniteLoss` that names
     /// its step stops the run at that step.
-    public func run(loader: PatchLoader, position: inout RunPosition, log: RunLog,
-                    pipelinedStep: (HostBatch, Int, Double) throws -> [FinishedStep],
+    public func run<Batches: EpochBatches>(loader: Batches, position: inout RunPosition, log: RunLog,
+                    pipelinedStep: (Batches.Batch, Int, Double) throws -> [FinishedStep],
                     drain: () throws -> [FinishedStep],
                     endOfEpoch: (Int, inout RunPosition) throws -> Void,
                     checkpoint: (RunPosition) throws -> URL) throws {
@@ -57,7 +56,6 @@ public struct EpochLoop {
         /// Learning rate, epoch and samples of the steps enqueued and not yet logged.
         var queued: [Int: (lr: Double, epoch: Int, samples: Int)] = [:]
         var current = position.step
-        struct Done: Error {}
         func guarded<T>(_ body: () throws -> T) throws -> T {
             do {
                 return try body()
@@ -90,10 +88,10 @@ public struct EpochLoop {
                 try loader.epoch(epoch) { batch in
                     defer { index += 1 }
                     guard index >= position.batchInEpoch else { return }   // consumed before the resume
-                    if let maxSteps, position.step >= maxSteps { throw Done() }
+                    if let maxSteps, position.step >= maxSteps { throw StepLimitReached() }
                     let lr = schedule.rate(at: position.step)
                     current = position.step
-                    queued[position.step] = (lr, epoch, batch.count)
+                    queued[position.step] = (lr, epoch, loader.samples(in: batch))
                     let finished = try guarded { try pipelinedStep(batch, position.step, lr) }
                     position.step += 1
                     position.batchInEpoch = index + 1
@@ -106,7 +104,7 @@ public struct EpochLoop {
                 try endOfEpoch(epoch, &position)
                 lastCheckpoint = try checkpointed(position)
             }
-        } catch is Done {
+        } catch is StepLimitReached {
             lastCheckpoint = try checkpointed(position)
             log.say("stopped after \(position.step) steps (--max-steps)")
         }
@@ -115,3 +113,6 @@ public struct EpochLoop {
 
 /// A step whose losses have come back: its index (from 0 in the run) and its named losses, "loss" first.
 public typealias FinishedStep = (index: Int, losses: [(String, Float)])
+
+/// Thrown inside the loop when `maxSteps` is reached (caught there).
+private struct StepLimitReached: Error {}
