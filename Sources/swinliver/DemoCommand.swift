@@ -79,7 +79,6 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let spec = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment)
-        print("device: \(spec)")
         try Demo(options: try options, makeBackend: { try spec.makeBackend() }, sideBySide: spec == .cpu && !sequential, say: { print($0) }).run()
     }
 }

@@ -2,7 +2,8 @@ extension CPUBackend {
     public func maxPool2d(x: Tensor, geometry g: PoolGeometry, y: Tensor, argmax: Tensor) throws {
         let xp = try ptr(x, "maxPool2d"), yp = try ptr(y, "maxPool2d"), ap = try ptr(argmax, "maxPool2d")
         let (H, W) = g.input, (Ho, Wo) = g.output
-        for p in 0..<g.planes {
+        // Planes are independent: split them across the cores.
+        parallelFor(g.planes) { p in
             for oh in 0..<Ho {
                 for ow in 0..<Wo {
                     var m = -Float.infinity, best = -1
@@ -29,7 +30,7 @@ extension CPUBackend {
         let dp = try ptr(dx, "maxPool2dBackward")
         let (H, W) = g.input, (Ho, Wo) = g.output
         dp.update(repeating: 0, count: dx.count)
-        for p in 0..<g.planes {
+        parallelFor(g.planes) { p in   // each plane adds into its own input plane
             for o in 0..<(Ho * Wo) {
                 let i = (p * Ho * Wo) + o
                 dp[p * H * W + Int(ap[i])] += gp[i]
@@ -45,10 +46,11 @@ extension CPUBackend {
         return Float(includePad ? padded : (h1 - h0) * (w1 - w0))
     }
 
-    /// Visits every (output index, input index) pair of a windowed 2D pool.
+    /// Visits every (output index, input index) pair of a windowed 2D pool, the planes split across the cores (`f`
+    /// must only touch the plane it is given).
     private func forEachWindow(_ g: PoolGeometry, _ f: (Int, Int, Int, Int) -> Void) {
         let (H, W) = g.input, (Ho, Wo) = g.output
-        for p in 0..<g.planes {
+        parallelFor(g.planes) { p in
             for oh in 0..<Ho {
                 for ow in 0..<Wo {
                     for kh in 0..<g.kernel.h {
@@ -69,10 +71,9 @@ extension CPUBackend {
         let xp = try ptr(x, "avgPool2d"), yp = try ptr(y, "avgPool2d")
         yp.update(repeating: 0, count: y.count)
         forEachWindow(g) { o, i, _, _ in yp[o] += xp[i] }
-        for o in 0..<y.count {
-            let q = o % (g.output.h * g.output.w)
-            yp[o] /= avgDivisor(g, q / g.output.w, q % g.output.w, countIncludePad)
-        }
+        let plane = g.output.h * g.output.w
+        let divisors = (0..<plane).map { avgDivisor(g, $0 / g.output.w, $0 % g.output.w, countIncludePad) }
+        parallelFor(g.planes) { p in for q in 0..<plane { yp[p * plane + q] /= divisors[q] } }
     }
 
     public func avgPool2dBackward(dy: Tensor, geometry g: PoolGeometry, countIncludePad: Bool, dx: Tensor) throws {

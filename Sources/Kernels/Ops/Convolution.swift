@@ -118,27 +118,23 @@ extension Backend {
     }
 
     /// dW (O, C·K) += dOut[outOffset...] · im2col(in[inOffset...])ᵀ for `samples` consecutive samples, into `sum`
-    /// (finished by the caller): one im2col for the samples of a slab, one product per sample.
+    /// (finished by the caller): one im2col for the samples of a slab, their products through `addSamples` (the CPU backend
+/// packs small ones into one).
     private func backwardWeightCore(_ input: Tensor, _ inOffset: Int, _ dOut: Tensor, _ outOffset: Int, samples: Int,
                                     _ g: ConvGeometry, outChannels: Int, _ sum: GemmSum) throws {
         let hw = g.output.h * g.output.w, ck = g.channels * g.kernelVolume
         if g.isPointwise {
-            for s in 0..<samples {
-                var a = GemmArgs(m: outChannels, n: g.channels, k: g.outputVolume, transB: true, beta: 1)
-                (a.aOffset, a.bOffset) = (outOffset + s * outChannels * g.outputVolume, inOffset + s * g.channels * g.inputVolume)
-                try sum.add(a, a: dOut, b: input)
-            }
-            return
+            var a = GemmArgs(m: outChannels, n: g.channels, k: g.outputVolume, transB: true, beta: 1)
+            (a.aOffset, a.bOffset) = (outOffset, inOffset)
+            return try sum.addSamples(a, count: samples, strideA: outChannels * g.outputVolume, strideB: g.channels * g.inputVolume,
+                                      a: dOut, b: input)
         }
         try slabs(g, samples: samples) { d0, nd, col in
             try im2col(x: input, xOffset: inOffset, geometry: g, d0: d0, nd: nd, samples: samples, col: col)
-            for s in 0..<samples {
-                var a = GemmArgs(m: outChannels, n: ck, k: nd * hw, transB: true, beta: 1)
-                a.lda = g.outputVolume
-                a.aOffset = outOffset + s * outChannels * g.outputVolume + d0 * hw
-                a.bOffset = s * ck * nd * hw
-                try sum.add(a, a: dOut, b: col)
-            }
+            var a = GemmArgs(m: outChannels, n: ck, k: nd * hw, transB: true, beta: 1)
+            a.lda = g.outputVolume
+            a.aOffset = outOffset + d0 * hw
+            try sum.addSamples(a, count: samples, strideA: outChannels * g.outputVolume, strideB: ck * nd * hw, a: dOut, b: col)
         }
     }
 

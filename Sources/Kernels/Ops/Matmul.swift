@@ -5,7 +5,20 @@
 /// backend may keep partial products and add them in one pass (OpenCL's split-K across calls).
 public protocol GemmSum: AnyObject {
     func add(_ g: GemmArgs, a: Tensor, b: Tensor) throws
+    /// The products of `count` samples: `add` with A and B moved by `strideA` / `strideB` per sample.
+    func addSamples(_ g: GemmArgs, count: Int, strideA: Int, strideB: Int, a: Tensor, b: Tensor) throws
     func finish() throws
+}
+
+extension GemmSum {
+    public func addSamples(_ g: GemmArgs, count: Int, strideA: Int, strideB: Int, a: Tensor, b: Tensor) throws {
+        for s in 0..<count {
+            var one = g
+            one.aOffset += s * strideA
+            one.bOffset += s * strideB
+            try add(one, a: a, b: b)
+        }
+    }
 }
 
 /// Each product added into C at once (GEMM with beta = 1): the CPU backend's sum, and short sums everywhere.

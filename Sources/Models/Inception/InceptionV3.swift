@@ -152,9 +152,10 @@ public final class InceptionV3: Module {
         let pooled = try tape.adaptiveAvgPool2d(last, outputSize: (1, 1))
         let features = try tape.reshape(pooled, Shape(pooled.shape[0], 2048))
         var y = features
+        // torchvision's Inception3 applies its dropout before `fc` whatever `fc` is (the paper's MLP replaces `fc`).
+        if training { y = try tape.dropout(y, p: dropout, seed: seed) }
         switch head {
         case .linear:
-            if training { y = try tape.dropout(y, p: dropout, seed: seed) }
             y = try fcLayers[0].1(y, tape: tape)
         case .mlp:
             for (i, (_, l)) in fcLayers.enumerated() {
