@@ -28,7 +28,8 @@ test: setup kernels
 	scripts/oclgrind-tests
 	OPENCL_REQUIRED=1 scripts/run-tests
 
-# Synthetic cohort → pretrain → fine-tune (SSL vs baseline) → segment → evaluate; runs/demo/summary.json.
+# Synthetic cohort → pretrain → fine-tune (SSL vs baseline) → segment → evaluate → tumour type (5-fold CV from
+# ground-truth and predicted masks) → run reports → real scans; runs/demo/summary.json.
 demo: release
 	.build/release/swinliver devices
 	.build/release/swinliver demo --out runs/demo

@@ -22,6 +22,7 @@ struct ClassifierArguments: ParsableArguments {
     @Option var lr = 1e-4
     @Option(name: .customLong("weight-decay")) var weightDecay = 1e-5
     @Option(name: .customLong("label-smoothing")) var labelSmoothing: Float = 0.1
+    @Option(help: "Dropout before and inside the MLP head (torchvision's and our reading of the paper's: 0.5).") var dropout: Float = 0.5
     @Option(name: .customLong("swa-start"), help: "Average the weights from this fraction of the epochs on (1 = no SWA).") var swaStart = 0.75
     @Flag(name: .customLong("aux-logits"), help: "Train with the auxiliary head (input ≥ 139 px).") var auxLogits = false
     @Option(help: "Resize the 299² slices to this size (smaller is faster; at least 75).") var size: Int?
@@ -37,7 +38,7 @@ struct ClassifierArguments: ParsableArguments {
     var options: ClassifierOptions {
         var o = ClassifierOptions()
         o.epochs = epochs; o.batchSize = batch; o.lr = lr; o.weightDecay = weightDecay; o.labelSmoothing = labelSmoothing
-        o.swaStart = swaStart; o.auxLogits = auxLogits; o.seed = seed; o.pretrained = pretrained
+        o.swaStart = swaStart; o.auxLogits = auxLogits; o.seed = seed; o.pretrained = pretrained; o.dropout = dropout
         o.checkpointEvery = checkpointEvery; o.maxSteps = maxSteps
         return o
     }
@@ -49,6 +50,7 @@ struct ClassifierArguments: ParsableArguments {
         try check("--lr", lr, in: .above(0, 10))
         try check("--weight-decay", weightDecay, in: .closed(0, 10))
         try check("--label-smoothing", labelSmoothing, in: .upTo(0, 1))
+        try check("--dropout", dropout, in: .upTo(0, 1))
         try check("--swa-start", swaStart, in: .closed(0, 1))
         if let size { try checkClassifierSize(size, "--size") }
         if let maxSteps { try check("--max-steps", maxSteps, in: Limits.steps) }

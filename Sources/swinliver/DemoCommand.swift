@@ -36,6 +36,7 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("classifier-epochs"), help: "Classifier epochs per fold (the paper's 80).") var classifierEpochs = 6
     @Option(name: .customLong("classifier-batch")) var classifierBatch = 32
     @Option(name: .customLong("classifier-lr")) var classifierLR = 1e-3
+    @Option(name: .customLong("classifier-dropout"), help: "Dropout before and inside the classifier's MLP head.") var classifierDropout: Float = 0.5
     @Option var folds = 5
     @Option(help: "Bootstrap replicates for the confidence intervals.") var replicates = 2000
     @Option(name: .long, help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else an OpenCL GPU if there is one, else cpu)")
@@ -59,6 +60,7 @@ struct DemoCommand: ParsableCommand {
         try check("--classifier-batch", classifierBatch, in: Limits.batch)
         if classifierBatch < 2 { throw ValidationError("--classifier-batch 1: BatchNorm cannot train on one slice per batch; use at least 2") }
         try check("--classifier-lr", classifierLR, in: .above(0, 10))
+        try check("--classifier-dropout", classifierDropout, in: .upTo(0, 1))
         try check("--folds", folds, in: Limits.folds)
         try check("--replicates", replicates, in: Limits.bootstrap)
     }
@@ -72,7 +74,7 @@ struct DemoCommand: ParsableCommand {
             o.quiet = quiet; o.sequential = sequential
             o.classifyCases = classifyCases; o.classifyInPlane = try inPlaneGrid(classifyInPlane, "--classify-in-plane")
             o.classifierSize = classifierSize; o.classifierEpochs = classifierEpochs; o.classifierBatch = classifierBatch
-            o.classifierLR = classifierLR; o.folds = folds; o.replicates = replicates
+            o.classifierLR = classifierLR; o.classifierDropout = classifierDropout; o.folds = folds; o.replicates = replicates
             return o
         }
     }

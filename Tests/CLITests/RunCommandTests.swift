@@ -63,6 +63,8 @@ final class RunCommandTests: XCTestCase {
                 XCTAssertNotNil(json["tumour_type"] as? String, "\(json)")
                 XCTAssertNotNil(json["flag_for_review"] as? Bool)
                 XCTAssertTrue(md.contains("Tumour type") && FileManager.default.fileExists(atPath: caseDir.appendingPathComponent("key_slice.png").path))
+                XCTAssertTrue(md.contains("Grad-CAM") && FileManager.default.fileExists(atPath: caseDir.appendingPathComponent("gradcam.png").path))
+                XCTAssertEqual(json["gradcam"] as? String, "gradcam.png")
             } else {
                 XCTAssertTrue(md.contains("No tumour found"), md)
             }

@@ -63,6 +63,7 @@ public struct DemoClassification {
 
         var o = ClassifierOptions()
         o.epochs = options.classifierEpochs; o.batchSize = options.classifierBatch; o.lr = options.classifierLR; o.seed = options.seed
+        o.dropout = options.classifierDropout
         o.checkpointEvery = 1000
         let patients = try SliceSet.read(gtDir, size: options.classifierSize)
         let second = written.slices.isEmpty ? nil : (name: "predicted-masks", patients: try SliceSet.read(predDir, size: options.classifierSize))

@@ -32,6 +32,7 @@ public struct DemoOptions: Sendable {
     public var classifierEpochs = 6
     public var classifierBatch = 32
     public var classifierLR = 1e-3
+    public var classifierDropout: Float = 0.5
     public var folds = 5
     public var replicates = 2000
 
@@ -44,7 +45,7 @@ public struct DemoOptions: Sendable {
         ["feature_size": featureSize, "in_plane": "\(inPlane.0),\(inPlane.1)", "roi": roi, "spacing": spacing, "pretrain_epochs": pretrainEpochs,
          "epochs": epochs, "batch": batch, "lr": lr, "cases": cases, "seed": seed, "batch_dice": batchDice, "class_ratios": classRatios,
          "classification": ["cases": classifyCases, "in_plane": "\(classifyInPlane.0),\(classifyInPlane.1)", "cohort_seed": classifySeed,
-                            "size": classifierSize, "epochs": classifierEpochs, "batch": classifierBatch, "lr": classifierLR, "folds": folds,
+                            "size": classifierSize, "epochs": classifierEpochs, "batch": classifierBatch, "lr": classifierLR, "dropout": classifierDropout, "folds": folds,
                             "bootstrap_replicates": replicates,
                             "note": "reduced from the paper's 299 px / 80 epochs to fit a 2-core CPU; `classify` itself keeps 299 px / 80 epochs"]]
     }

@@ -17,9 +17,10 @@ public struct SyntheticCase: Sendable {
 /// A deterministic generator of abdominal CT phantoms: body outline, subcutaneous fat, muscle wall,
 /// spine, kidneys, aorta / IVC, a liver of varied shape with portal vessels, and tumours whose looks
 /// differ by type (HCC: mostly single, round, washed out below the liver in this portal-venous phase
-/// (LI-RADS "washout"), a thin enhancing capsule; ICC: hypo-attenuating, lobulated,
-/// irregular margin, thin peripheral rim; CRLM: several, target-like with a necrotic centre). Sizes and HU
-/// ranges of the types overlap, so no single cue separates them. Spacing is anisotropic, as in real scans.
+/// (LI-RADS "washout") with a mosaic interior and a bright enhancing capsule; ICC: fairly uniform, hypo-attenuating,
+/// lobulated, irregular margin, thin rim near liver level; CRLM: several, target-like — a necrotic centre far darker than
+/// the viable ring, a faint halo). Sizes and HU ranges of the types overlap, so no single HU cue separates them; the
+/// structure does. Spacing is anisotropic, as in real scans.
 public struct SyntheticCT: Sendable {
     /// In-plane grid; the field of view stays about 30–38 cm, so smaller grids mean coarser voxels.
     public var inPlaneVoxels = (256, 208)
@@ -83,9 +84,13 @@ public struct SyntheticCT: Sendable {
             }
             tumours.append((c, radius, lobes))
         }
-        let hccCore = rng.uniform(-45, -20), hccRim = rng.uniform(10, 35)
-        let iccCore = rng.uniform(-55, -20), iccRim = rng.uniform(-5, 20)
-        let crlmRing = rng.uniform(-45, -15), crlmNecrosis = rng.uniform(-80, -45)
+        // Type signatures (portal-venous phase). Their HU ranges overlap, but each type keeps its structure: HCC a
+        // washed-out, mosaic core inside a bright capsule; ICC a fairly uniform hypo-attenuating lobulated mass with a
+        // thin rim near liver level; CRLM a target — a necrotic centre far darker than its viable ring (at least 25 HU
+        // apart), a faint enhancing halo outside.
+        let hccCore = rng.uniform(-45, -20), hccRim = rng.uniform(25, 45), hccMosaic = rng.uniform(6, 14)
+        let iccCore = rng.uniform(-50, -25), iccRim = rng.uniform(-10, 10)
+        let crlmRing = rng.uniform(-40, -20), crlmNecrosis = rng.uniform(-95, -65)
         let kidneyHU = rng.uniform(150, 200) * enhancement, vesselHU = rng.uniform(150, 190) * enhancement
         let noise = rng.uniform(8, 18)
         let phase = (0..<3).map { _ in rng.uniform(0, 2 * .pi) }
@@ -135,10 +140,14 @@ public struct SyntheticCT: Sendable {
                         let d = hypot3(p, t.center) / t.radius
                         switch type {
                         case .hcc:
-                            if d < 1 { l = 2; v = liverHU * enhancement + (d > 0.92 ? hccRim : hccCore + 10 * (1 - d)) }
+                            if d < 1 {
+                                l = 2
+                                let mosaic = hccMosaic * sin(p[0] / 4.5 + phase[0]) * sin(p[1] / 5.5 + phase[1])   // nodule-in-nodule
+                                v = liverHU * enhancement + (d > 0.88 ? hccRim : hccCore + 10 * (1 - d) + mosaic)
+                            }
                         case .crlm:
-                            if d < 1 { l = 2; v = liverHU * enhancement + (d < 0.45 ? crlmNecrosis : crlmRing) }
-                            else if d < 1.15 { v += 12 }   // faint perilesional halo (target sign)
+                            if d < 1 { l = 2; v = liverHU * enhancement + (d < 0.55 ? crlmNecrosis : crlmRing) }
+                            else if d < 1.2 { v += 15 }   // faint perilesional halo (target sign)
                         case .icc:
                             var inside = d < 0.6
                             var m = d / 0.6
@@ -146,7 +155,7 @@ public struct SyntheticCT: Sendable {
                                 let dl = hypot3(p, lobe.c) / lobe.r[0] * (1 + 0.08 * sin(p[0] / 3 + p[1] / 4))  // irregular margin
                                 if dl < 1 { inside = true; m = min(m, dl) }
                             }
-                            if inside { l = 2; v = liverHU * enhancement + (m > 0.85 ? iccRim : iccCore) }
+                            if inside { l = 2; v = liverHU * enhancement + (m > 0.88 ? iccRim : iccCore) }
                         }
                     }
                 }
