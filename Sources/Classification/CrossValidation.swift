@@ -6,10 +6,10 @@ import Metrics
 /// Patient-level stratified k-fold cross-validation of the classifier (the paper's 5 folds): fold k's model
 /// trains on the other folds' patients and predicts its own; the pooled out-of-fold predictions are scored
 /// with bootstrap CIs. A second slice set of the same patients (slices through the largest *predicted* tumour)
-/// can be scored by the same fold models, each patient by the model that never saw it.
+/// can be scored afterwards by the same fold models, each patient by the model that never saw it.
 ///
-/// Files in `directory`: fold<k>/ (the trainer's files, predictions.csv, and <second>/predictions.csv), then
-/// predictions.csv (with a fold column), cv.json, roc.svg, confusion.svg, and the same four under <second>/. With
+/// Files in `directory`: fold<k>/ (the trainer's files and predictions.csv), then predictions.csv (with a fold column),
+/// cv.json, roc.svg, confusion.svg, and the same four under <name>/ for a second set scored afterwards. With
 /// `resume`, a fold whose predictions exist is read back and an unfinished fold continues from its checkpoint (a
 /// finished fold's checkpoint is removed: its weights are in classifier.safetensors).
 public struct CrossValidation {
@@ -17,9 +17,11 @@ public struct CrossValidation {
     public var options: ClassifierOptions
     public var replicates = 2000
     public var quiet = false
+    /// Prefix of each fold's progress lines (several runs side by side); nil: a progress bar.
+    public var label: String?
 
-    public init(folds: Int = 5, options: ClassifierOptions, replicates: Int = 2000, quiet: Bool = false) {
-        self.folds = folds; self.options = options; self.replicates = replicates; self.quiet = quiet
+    public init(folds: Int = 5, options: ClassifierOptions, replicates: Int = 2000, quiet: Bool = false, label: String? = nil) {
+        self.folds = folds; self.options = options; self.replicates = replicates; self.quiet = quiet; self.label = label
     }
 
     /// Scored predictions of one slice set.
@@ -33,53 +35,36 @@ public struct CrossValidation {
     }
 
     public struct Result {
+        /// Each patient's fold (1-based).
         public var assignment: [String: Int]
         public var scores: Scores
-        /// The second slice set's scores, named as it was passed.
-        public var second: (name: String, scores: Scores)?
     }
 
-    public func run(patients: [PatientSlices], second: (name: String, patients: [PatientSlices])? = nil, directory: URL,
-                    backend: Backend, resume: Bool, progress: (String) -> Void = { _ in }) throws -> Result {
+    /// Trains the folds (or, with `resume`, continues them) and scores the pooled out-of-fold predictions.
+    public func run(patients: [PatientSlices], directory: URL, backend: Backend, resume: Bool,
+                    progress: (String) -> Void = { _ in }) throws -> Result {
         let fold = try SliceSet.stratifiedFolds(labels: patients.map(\.label), folds: folds, seed: options.seed)
-        let secondByPatient = Dictionary((second?.patients ?? []).map { ($0.patient, $0) }, uniquingKeysWith: { a, _ in a })
-        for p in patients {
-            if let q = secondByPatient[p.patient], q.label != p.label {
-                throw ReportError("\(second!.name): patient \(p.patient) is \(tumourClassNames[q.label]) there but \(tumourClassNames[p.label]) in the training slices")
-            }
-        }
-        var pooled: [(PatientPrediction, Int)] = [], pooledSecond: [PatientPrediction] = [], perFold: [(String, JSONValue)] = []
+        var pooled: [(PatientPrediction, Int)] = [], perFold: [(String, JSONValue)] = []
         for k in 0..<folds {
             let train = patients.indices.filter { fold[$0] != k }.map { patients[$0] }
             let test = patients.indices.filter { fold[$0] == k }.map { patients[$0] }
             let dir = directory.appendingPathComponent("fold\(k + 1)")
             let csv = dir.appendingPathComponent("predictions.csv")
-            let secondCSV = second.map { dir.appendingPathComponent($0.name).appendingPathComponent("predictions.csv") }
-            let finished = resume && FileManager.default.fileExists(atPath: csv.path)
-                && secondCSV.map { FileManager.default.fileExists(atPath: $0.path) } ?? true
-            var rows: [PatientPrediction], secondRows: [PatientPrediction] = []
-            if finished {
+            var rows: [PatientPrediction]
+            if resume && FileManager.default.fileExists(atPath: csv.path) {
                 rows = try ClassificationReport.read(csv)
-                if let secondCSV { secondRows = try Self.readPossiblyEmpty(secondCSV) }
                 progress("fold \(k + 1)/\(folds): finished before, predictions read from \(csv.path)")
             } else {
-                let trainer = try ClassifierTrainer(options: options, directory: dir, backend: backend, quiet: quiet)
+                let trainer = try ClassifierTrainer(options: options, directory: dir, backend: backend, quiet: quiet,
+                                                    label: label.map { "\($0) fold \(k + 1)" })
                 let continuing = resume && FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
                 progress("fold \(k + 1)/\(folds): \(train.count) training, \(test.count) test patients\(continuing ? " (resumed)" : "")")
                 try trainer.train(train, resume: continuing)
                 rows = try test.map { PatientPrediction(patient: $0.patient, label: $0.label, probabilities: try trainer.predict($0)) }
-                for p in test { if let q = secondByPatient[p.patient] {
-                    secondRows.append(PatientPrediction(patient: q.patient, label: q.label, probabilities: try trainer.predict(q)))
-                } }
-                if let secondCSV {
-                    try FileManager.default.createDirectory(at: secondCSV.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try ClassificationReport.csv(secondRows).writeAtomically(to: secondCSV)
-                }
-                try ClassificationReport.csv(rows).writeAtomically(to: csv)   // written last: the fold's "done" mark
+                try ClassificationReport.csv(rows).writeAtomically(to: csv)   // the fold's "done" mark
                 try? FileManager.default.removeItem(at: trainer.checkpointURL)  // only for resuming; ~390 MB at Inception-v3's size
             }
             pooled += rows.map { ($0, k + 1) }
-            pooledSecond += secondRows
             let m = ClassificationReport.metrics(rows)
             perFold.append(("fold\(k + 1)", ClassificationReport.json(rows, replicates: replicates, seed: options.seed)))
             progress(String(format: "fold %d/%d: patient accuracy %.3f, macro AUC %.3f", k + 1, folds, m.accuracy, m.macroAUC))
@@ -89,14 +74,42 @@ public struct CrossValidation {
         try JSONValue.object([("pooled", scores.json), ("folds", .object(perFold)),
                               ("assignment", .object(patients.map { ($0.patient, .integer(assignment[$0.patient]!)) }))])
             .text().writeAtomically(to: directory.appendingPathComponent("cv.json"))
-        var result = Result(assignment: assignment, scores: scores, second: nil)
-        if let second {
-            let dir = directory.appendingPathComponent(second.name)
-            let s = try score(pooledSecond, of: patients, in: dir, folds: nil)
-            try JSONValue.object([("pooled", s.json)]).text().writeAtomically(to: dir.appendingPathComponent("cv.json"))
-            result.second = (second.name, s)
+        return Result(assignment: assignment, scores: scores)
+    }
+
+    /// Scores another slice set of the cross-validated patients (slices through the largest *predicted* tumour) with
+    /// the fold models `run` left in `directory`: each patient by the model of the fold that held it out. Writes
+    /// `<name>/predictions.csv`, `cv.json`, `roc.svg`, `confusion.svg`; patients of `patients` missing from `second`
+    /// (no tumour in their predicted mask) are listed as not classified.
+    public func score(_ second: [PatientSlices], named name: String, of patients: [PatientSlices], assignment: [String: Int],
+                      directory: URL, backend: Backend) throws -> Scores {
+        let byPatient = Dictionary(patients.map { ($0.patient, $0) }, uniquingKeysWith: { a, _ in a })
+        for q in second {
+            guard let p = byPatient[q.patient], assignment[q.patient] != nil else {
+                throw ReportError("\(name): patient \(q.patient) was not cross-validated")
+            }
+            guard q.label == p.label else {
+                throw ReportError("\(name): patient \(q.patient) is \(tumourClassNames[q.label]) there but \(tumourClassNames[p.label]) in the training slices")
+            }
         }
-        return result
+        var rows: [PatientPrediction] = []
+        for k in 1...folds {
+            let held = second.filter { assignment[$0.patient] == k }
+            guard !held.isEmpty else { continue }
+            let weights = directory.appendingPathComponent("fold\(k)/classifier.safetensors")
+            let (model, size) = try ClassifierWeights.load(weights, backend: backend)
+            guard held.allSatisfy({ $0.size == size }) else {
+                throw ReportError("\(name): slices are not \(size) × \(size) as \(weights.path) was trained on")
+            }
+            for q in held {
+                let probabilities = try ClassifierWeights.predict(model, backend: backend, images: q.images, size: size, batch: options.batchSize)
+                rows.append(PatientPrediction(patient: q.patient, label: q.label, probabilities: probabilities))
+            }
+        }
+        let dir = directory.appendingPathComponent(name)
+        let s = try score(rows, of: patients, in: dir, folds: nil)
+        try JSONValue.object([("pooled", s.json)]).text().writeAtomically(to: dir.appendingPathComponent("cv.json"))
+        return s
     }
 
     /// Writes predictions.csv and the plots into `dir` and returns the scores; `all` names the patients that should
@@ -124,11 +137,5 @@ public struct CrossValidation {
         ])
         return Scores(predictions: rows, notClassified: missing, metrics: m,
                       estimates: ClassificationReport.estimates(rows, replicates: replicates, seed: options.seed), json: json)
-    }
-
-    /// A fold's second-set predictions: the header alone when none of its patients had slices there.
-    static func readPossiblyEmpty(_ url: URL) throws -> [PatientPrediction] {
-        let text = try String(contentsOf: url, encoding: .utf8)
-        return text.split(whereSeparator: \.isNewline).count <= 1 ? [] : try ClassificationReport.read(url)
     }
 }

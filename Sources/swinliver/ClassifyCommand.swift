@@ -111,13 +111,16 @@ struct ClassifyCV: ParsableCommand {
 
     func run() throws {
         let patients = try args.read()
-        let second = try alsoScore.map { dir in
-            (name: "also-scored", patients: try SliceSet.read(URL(fileURLWithPath: dir), size: patients[0].size))
-        }
         let cv = CrossValidation(folds: folds, options: args.options, replicates: replicates, quiet: args.quiet)
-        let r = try cv.run(patients: patients, second: second, directory: URL(fileURLWithPath: args.out), backend: try args.device.backend(),
-                           resume: args.resume) { print($0) }
-        for (name, s) in [("", r.scores)] + (r.second.map { [(" (" + alsoScore! + ")", $0.scores)] } ?? []) {
+        let backend = try args.device.backend(), out = URL(fileURLWithPath: args.out)
+        let r = try cv.run(patients: patients, directory: out, backend: backend, resume: args.resume) { print($0) }
+        var lines = [("", r.scores)]
+        if let alsoScore {
+            let second = try SliceSet.read(URL(fileURLWithPath: alsoScore), size: patients[0].size)
+            lines.append((" (" + alsoScore + ")", try cv.score(second, named: "also-scored", of: patients, assignment: r.assignment,
+                                                               directory: out, backend: backend)))
+        }
+        for (name, s) in lines {
             print(String(format: "pooled patient-level accuracy %.3f, macro F1 %.3f, macro AUC %.3f%@%@", s.metrics.accuracy, s.metrics.macroF1,
                          s.metrics.macroAUC, name, s.notClassified.isEmpty ? "" : "; \(s.notClassified.count) patient(s) without slices"))
         }

@@ -33,10 +33,10 @@ struct DemoCommand: ParsableCommand {
     var classifyCases = 45
     @Option(name: .customLong("classify-in-plane"), help: "In-plane grid I,J of the classification cohort's CTs.") var classifyInPlane = "256,208"
     @Option(name: .customLong("classifier-size"), help: "Classifier input edge in pixels (the paper's 299; at least 75).") var classifierSize = 75
-    @Option(name: .customLong("classifier-epochs"), help: "Classifier epochs per fold (the paper's 80).") var classifierEpochs = 6
-    @Option(name: .customLong("classifier-batch")) var classifierBatch = 32
+    @Option(name: .customLong("classifier-epochs"), help: "Classifier epochs per fold (the paper's 80).") var classifierEpochs = 10
+    @Option(name: .customLong("classifier-batch")) var classifierBatch = 16
     @Option(name: .customLong("classifier-lr")) var classifierLR = 1e-3
-    @Option(name: .customLong("classifier-dropout"), help: "Dropout before and inside the classifier's MLP head.") var classifierDropout: Float = 0.5
+    @Option(name: .customLong("classifier-dropout"), help: "Dropout before and inside the classifier's MLP head.") var classifierDropout: Float = 0.2
     @Option var folds = 5
     @Option(help: "Bootstrap replicates for the confidence intervals.") var replicates = 2000
     @Option(name: .long, help: "cpu, opencl or opencl:N (default: SWINLIVER_DEVICE, else an OpenCL GPU if there is one, else cpu)")

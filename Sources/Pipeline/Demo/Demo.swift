@@ -52,6 +52,13 @@ public struct Demo {
         // here, so a device error shows at once; should one side fail, the run stops with its error (checkpoints are
         // written atomically, so neither side leaves a torn file).
         let baselineJob = try (sideBySide ? makeBackend() : nil).map { b in BackgroundJob { try segmentation.fineTune("baseline", encoder: nil, backend: b) } }
+        // The tumour-type CV trains on ground-truth-mask slices, so it needs no segmentation model: on the CPU it runs on a
+        // third thread and takes up what the two segmentation jobs leave of the cores.
+        let classification = DemoClassification(options: options, say: say)
+        let cohort = try classification.prepare()
+        let cvJob = try (sideBySide ? makeBackend() : nil).map { b in
+            BackgroundJob { try classification.crossValidate(cohort, backend: b, label: "classify") }
+        }
         let encoder = try segmentation.pretrain(train, backend: backend)
         say("pretrained (inpaint, flip, contrast): \(encoder.path) (\(elapsed()))")
         let ssl = try segmentation.fineTune("ssl", encoder: encoder, backend: backend)
@@ -59,15 +66,16 @@ public struct Demo {
         let baseline = try baselineJob?.wait() ?? segmentation.fineTune("baseline", encoder: nil, backend: backend)
         say("baseline fine-tuned and evaluated (\(elapsed()))")
 
+        let cv = try cvJob?.wait() ?? classification.crossValidate(cohort, backend: backend)
+        say("tumour type cross-validated (\(elapsed()))")
         let sslWeights = out.appendingPathComponent("ssl/final.safetensors")
-        let classification = try DemoClassification(options: options, say: say)
-            .run(segmentationWeights: sslWeights, heldOutCTs: heldOut.map(\.image), backend: backend)
-        say("classification cross-validated, reports written (\(elapsed()))")
-        let real = try segmentation.realScans(weights: sslWeights, classifier: classification.reportClassifier, backend: backend, say: say)
+        let outcome = try classification.finish(cohort, cv: cv, segmentationWeights: sslWeights, heldOutCTs: heldOut.map(\.image), backend: backend)
+        say("predicted-mask slices scored, reports written (\(elapsed()))")
+        let real = try segmentation.realScans(weights: sslWeights, classifier: outcome.reportClassifier, backend: backend, say: say)
 
         var summary: [String: Any] = ["device": backend.deviceName, "held_out_cases": heldOut.count, "train_cases": train.count,
                                       "settings": options.json, "baseline": baseline.json, "ssl": ssl.json,
-                                      "classification": classification.json, "reports": classification.reports.map(\.path) + real.reports.map(\.path),
+                                      "classification": outcome.json, "reports": outcome.reports.map(\.path) + real.reports.map(\.path),
                                       "real_scans": real.json]
         summary["seconds"] = Date().timeIntervalSince(start)
         try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
@@ -75,8 +83,8 @@ public struct Demo {
         say("\nheld-out synthetic cases (\(heldOut.count)), evaluated on each CT's own grid:")
         say(VariantResult.header)
         for r in [baseline, ssl] { say(r.row) }
-        say("\n" + classification.table)
+        say("\n" + outcome.table)
         say("\nsummary: \(out.appendingPathComponent("summary.json").path) (\(elapsed()) in all)")
-        return Outcome(baseline: baseline, ssl: ssl, classification: classification, summary: summary)
+        return Outcome(baseline: baseline, ssl: ssl, classification: outcome, summary: summary)
     }
 }

@@ -6,16 +6,51 @@ import Models
 import Train
 import Volumes
 
-/// The demo's classification half, in `out/classification`: a cohort of its own (data/), every case segmented by the
-/// SSL model (predicted-masks/), the 15 slices through the largest tumour from the ground-truth masks
-/// (slices-ground-truth/) and from the predicted ones (slices-predicted/), 5-fold patient-level CV trained on the
-/// ground-truth slices and scored on both (cv/, cv/predicted-masks/), and `run` reports on the segmentation cohort's
-/// held-out CTs (reports/) with fold 1's classifier (those patients are in no fold).
+/// The demo's classification half, in `out/classification`: a cohort of its own (data/) and the 15 slices through
+/// each largest tumour from the ground-truth masks (slices-ground-truth/); 5-fold patient-level CV trained on them
+/// (cv/) — which needs no segmentation model, so it can run beside the segmentation half; then every case segmented by
+/// the SSL model (predicted-masks/), the slices through the largest *predicted* tumour (slices-predicted/), scored by
+/// the fold models (cv/predicted-masks/); and `run` reports on the segmentation cohort's held-out CTs (reports/) with
+/// fold 1's classifier (those patients are in no fold).
 public struct DemoClassification {
     let options: DemoOptions
     let say: (String) -> Void
+    var dir: URL { options.out.appendingPathComponent("classification") }
+    var cv: CrossValidation {
+        var o = ClassifierOptions()
+        o.epochs = options.classifierEpochs; o.batchSize = options.classifierBatch; o.lr = options.classifierLR; o.seed = options.seed
+        o.dropout = options.classifierDropout
+        o.checkpointEvery = 1000
+        return CrossValidation(folds: options.folds, options: o, replicates: options.replicates, quiet: options.quiet)
+    }
 
     public init(options: DemoOptions, say: @escaping (String) -> Void) { self.options = options; self.say = say }
+
+    /// The classification cohort and its ground-truth-mask slices.
+    public struct Cohort: Sendable {
+        public var cases: [CaseEntry]
+        public var patients: [PatientSlices]
+    }
+
+    public func prepare() throws -> Cohort {
+        let data = dir.appendingPathComponent("data")
+        if !FileManager.default.fileExists(atPath: data.appendingPathComponent("manifest.csv").path) {
+            try SyntheticCohort.write(cases: options.classifyCases, to: data, seed: options.classifySeed,
+                                      generator: SyntheticCT(inPlaneVoxels: options.classifyInPlane))
+        }
+        let cases = try Dataset.cases(at: data)
+        let gtDir = dir.appendingPathComponent("slices-ground-truth")
+        _ = try SliceExport.write(SliceExport.cases(of: cases), to: gtDir)
+        say("classification cohort: \(cases.count) synthetic cases (seed \(options.classifySeed)), slices in \(gtDir.path)")
+        return Cohort(cases: cases, patients: try SliceSet.read(gtDir, size: options.classifierSize))
+    }
+
+    /// The 5-fold CV on the ground-truth-mask slices; `label` prefixes its progress lines when it runs beside others.
+    public func crossValidate(_ cohort: Cohort, backend: Backend, label: String? = nil) throws -> CrossValidation.Result {
+        var cv = self.cv
+        cv.label = label
+        return try cv.run(patients: cohort.patients, directory: dir.appendingPathComponent("cv"), backend: backend, resume: false, progress: say)
+    }
 
     public struct Outcome {
         public var groundTruth: CrossValidation.Scores
@@ -29,22 +64,15 @@ public struct DemoClassification {
         public var table: String
     }
 
-    public func run(segmentationWeights: URL, heldOutCTs: [URL], backend: Backend) throws -> Outcome {
-        let dir = options.out.appendingPathComponent("classification")
-        let data = dir.appendingPathComponent("data")
-        if !FileManager.default.fileExists(atPath: data.appendingPathComponent("manifest.csv").path) {
-            try SyntheticCohort.write(cases: options.classifyCases, to: data, seed: options.classifySeed,
-                                      generator: SyntheticCT(inPlaneVoxels: options.classifyInPlane))
-        }
-        let cases = try Dataset.cases(at: data)
-        say("classification cohort: \(cases.count) synthetic cases (seed \(options.classifySeed)) in \(data.path)")
-
-        // Every case segmented by the SSL model: the classifier's input comes from these masks in the paper's pipeline.
+    /// Segments the cohort with the SSL model, scores the predicted-mask slices with the fold models, writes the reports.
+    public func finish(_ cohort: Cohort, cv result: CrossValidation.Result, segmentationWeights: URL, heldOutCTs: [URL], backend: Backend)
+        throws -> Outcome
+    {
         let segmenter = try Segmenter(weights: segmentationWeights, backend: backend)
         let masks = dir.appendingPathComponent("predicted-masks")
         try FileManager.default.createDirectory(at: masks, withIntermediateDirectories: true)
         var predictedCases: [SliceExport.Case] = [], dice: [Double] = []
-        for c in cases {
+        for c in cohort.cases {
             guard let label = c.label else { continue }
             let s = try segmenter.segment(c.image)
             let dest = masks.appendingPathComponent(c.image.lastPathComponent)
@@ -54,22 +82,13 @@ public struct DemoClassification {
             predictedCases.append(SliceExport.Case(patient: c.patient, image: c.image, mask: dest, type: c.tumourType?.rawValue ?? ""))
         }
         let tumourDice = dice.reduce(0, +) / Double(max(dice.count, 1))
-        say(String(format: "segmented %d cases with the SSL model (tumour DSC %.3f on this cohort)", dice.count, tumourDice))
-
-        let gtDir = dir.appendingPathComponent("slices-ground-truth"), predDir = dir.appendingPathComponent("slices-predicted")
-        _ = try SliceExport.write(SliceExport.cases(of: cases), to: gtDir)
+        say(String(format: "segmented %d classification cases with the SSL model (tumour DSC %.3f on this cohort)", dice.count, tumourDice))
+        let predDir = dir.appendingPathComponent("slices-predicted")
         let written = try SliceExport.write(predictedCases, to: predDir)
         if !written.missing.isEmpty { say("\(written.missing.count) predicted mask(s) without a tumour: \(written.missing.joined(separator: ", "))") }
-
-        var o = ClassifierOptions()
-        o.epochs = options.classifierEpochs; o.batchSize = options.classifierBatch; o.lr = options.classifierLR; o.seed = options.seed
-        o.dropout = options.classifierDropout
-        o.checkpointEvery = 1000
-        let patients = try SliceSet.read(gtDir, size: options.classifierSize)
-        let second = written.slices.isEmpty ? nil : (name: "predicted-masks", patients: try SliceSet.read(predDir, size: options.classifierSize))
-        let cv = CrossValidation(folds: options.folds, options: o, replicates: options.replicates, quiet: options.quiet)
-        let result = try cv.run(patients: patients, second: second, directory: dir.appendingPathComponent("cv"), backend: backend,
-                                resume: false, progress: say)
+        let predicted = written.slices.isEmpty ? nil
+            : try cv.score(try SliceSet.read(predDir, size: options.classifierSize), named: "predicted-masks", of: cohort.patients,
+                           assignment: result.assignment, directory: dir.appendingPathComponent("cv"), backend: backend)
 
         let classifier = try ClassifierWeights.load(dir.appendingPathComponent("cv/fold1/classifier.safetensors"), backend: backend)
         var reports: [URL] = []
@@ -80,15 +99,14 @@ public struct DemoClassification {
             say("\(name): \(r.summary) → \(out.path)")
             reports.append(out)
         }
-        let predicted = result.second?.scores
-        var json: [String: Any] = ["patients": patients.count, "folds": options.folds, "size": options.classifierSize,
+        var json: [String: Any] = ["patients": cohort.patients.count, "folds": options.folds, "size": options.classifierSize,
                                    "epochs": options.classifierEpochs, "segmentation_tumor_dice_on_this_cohort": tumourDice,
                                    "ground_truth_masks": try Self.object(result.scores.json),
                                    "trained_on": "ground-truth-mask slices of the other folds' patients",
                                    "cv": dir.appendingPathComponent("cv").path]
         json["predicted_masks"] = try predicted.map { try Self.object($0.json) } ?? ["not_classified": written.missing]
         return Outcome(groundTruth: result.scores, predicted: predicted, tumourDice: tumourDice, reports: reports, reportClassifier: classifier,
-                       json: json, table: table(patients: patients.count, gt: result.scores, predicted: predicted))
+                       json: json, table: table(patients: cohort.patients.count, gt: result.scores, predicted: predicted))
     }
 
     /// The terminal table: patient-level CV from each kind of mask.
