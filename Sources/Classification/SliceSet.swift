@@ -13,8 +13,8 @@ public struct PatientSlices: Sendable {
     }
 }
 
-/// The tumour classes in the order of the classifier's outputs.
-public let tumourClassNames = ["HCC", "ICC", "CRLM"]
+/// The tumour classes in the order of the classifier's outputs (defined once, by `TumourType`).
+public let tumourClassNames = TumourType.allCases.map(\.rawValue)
 
 public enum SliceSet {
     /// Reads a `swinliver slices` folder (manifest.csv + 16-bit PNG files), resized to `size` when it

@@ -19,6 +19,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Output folder (one subfolder per CT).") var out: String
     @Option(name: .customLong("review-below"), help: "Flag for review when the top class probability is below this.") var reviewBelow = 0.6
     @Option(help: "Slice window: auto or none.") var window = "auto"
+    @Flag(name: .customLong("all-components"), help: "Keep every liver/tumour component (default: only the largest liver ∪ tumour component).")
+    var allComponents = false
     @OptionGroup var device: DeviceOptions
 
     func validate() throws {
@@ -29,7 +31,8 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let sliceWindow = SliceWindow(rawValue: window)!
         let backend = try device.backend()
-        let segmenter = try Segmenter(weights: URL(fileURLWithPath: segWeights), backend: backend)
+        var segmenter = try Segmenter(weights: URL(fileURLWithPath: segWeights), backend: backend)
+        segmenter.largestComponent = !allComponents
         let (classifier, size) = try loadClassifier(clsWeights, backend: backend)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw ValidationError("\(input): no such file or folder") }

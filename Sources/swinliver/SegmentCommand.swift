@@ -20,6 +20,9 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: "Resampling spacing (default: the one the weights were trained with).") var spacing: String?
     @Option(help: "Sliding-window size (default: the training ROI).") var roi: String?
     @Option(help: "Sliding-window overlap.") var overlap = 0.5
+    @Flag(name: .customLong("all-components"),
+          help: "Keep every liver/tumour component (default: only the largest liver ∪ tumour component, MONAI's KeepLargestConnectedComponent).")
+    var allComponents = false
     @OptionGroup var device: DeviceOptions
 
     func validate() throws {
@@ -50,7 +53,7 @@ struct SegmentCommand: ParsableCommand {
         }
         for (ct, dest) in jobs {
             let start = Date()
-            let s = try ScanSegmentation.run(ct, segmenter: segmenter, preprocessing: Preprocessing(spacing: sp))
+            let s = try ScanSegmentation.run(ct, segmenter: segmenter, preprocessing: Preprocessing(spacing: sp), largestComponent: !allComponents)
             try NIfTI.write(s.mask, to: dest, as: .uint8, like: s.header)
             if let probabilities {
                 let base = isDir.boolValue ? dest.path : probabilities

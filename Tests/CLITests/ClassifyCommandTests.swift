@@ -35,15 +35,7 @@ final class ClassifyCommandTests: XCTestCase {
 }
 
 extension ClassifyCommandTests {
-    /// (step, loss) from a run's log.jsonl.
-    func losses(_ log: URL) throws -> [Int: Double] {
-        var out: [Int: Double] = [:]
-        for line in try String(contentsOf: log, encoding: .utf8).split(separator: "\n") {
-            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            if let s = o?["step"] as? Int, let l = o?["loss"] as? Double { out[s] = l }
-        }
-        return out
-    }
+    func losses(_ log: URL) throws -> [Int: Double] { try loggedLosses(log) }
 
     /// `classify train` killed with SIGKILL and continued with `--resume` logs the uninterrupted run's losses and ends
     /// with its weights; resuming with other options is refused naming the checkpoint.
@@ -62,18 +54,9 @@ extension ClassifyCommandTests {
         XCTAssertEqual(want.keys.sorted(), Array(1...12), "45 slices in batches of 8 (the last of 5), 2 epochs")
 
         let killed = dir.appendingPathComponent("killed")
-        let p = Process()
-        p.executableURL = Reference.packageRoot.appendingPathComponent(".build/debug/swinliver")
-        p.arguments = ["classify", "train", "--out", killed.path] + args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
         let log = killed.appendingPathComponent("log.jsonl")
-        let deadline = Date().addingTimeInterval(600)
-        while Date() < deadline, p.isRunning, ((try? losses(log).count) ?? 0) < 3 { usleep(50_000) }
-        XCTAssertTrue(p.isRunning, "the run finished before it could be killed")
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        XCTAssertTrue(try killSwinLiver(["classify", "train", "--out", killed.path] + args, whenLogged: 3, in: log),
+                      "the run finished before it could be killed")
         XCTAssertLessThan(try losses(log).count, 12)
         XCTAssertFalse(FileManager.default.fileExists(atPath: killed.appendingPathComponent("classifier.safetensors").path))
         r = try runSwinLiver(["classify", "train", "--out", killed.path, "--resume"] + args)

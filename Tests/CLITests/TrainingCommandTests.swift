@@ -16,15 +16,7 @@ final class TrainingCommandTests: XCTestCase {
         return dir
     }
 
-    /// (step, loss) from a run's log.jsonl; a step logged twice (re-run after a resume) keeps its last value.
-    func losses(_ log: URL) throws -> [Int: Double] {
-        var out: [Int: Double] = [:]
-        for line in try String(contentsOf: log, encoding: .utf8).split(separator: "\n") {
-            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            if let s = o["step"] as? Int, let l = o["loss"] as? Double, o["event"] == nil { out[s] = l }
-        }
-        return out
-    }
+    func losses(_ log: URL) throws -> [Int: Double] { try loggedLosses(log) }
 
     func testPretrainTrainSegmentExport() throws {
         let data = try cohort(), work = try temporaryFolder("pipeline")
@@ -167,18 +159,8 @@ final class TrainingCommandTests: XCTestCase {
 
         // Start the same run, kill it (SIGKILL) once two steps are logged, then resume.
         let killed = work.appendingPathComponent("killed")
-        let p = Process()
-        p.executableURL = Reference.packageRoot.appendingPathComponent(".build/debug/swinliver")
-        p.arguments = ["train", "--out", killed.path] + args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
         let log = killed.appendingPathComponent("log.jsonl")
-        let deadline = Date().addingTimeInterval(600)
-        while Date() < deadline, p.isRunning, ((try? losses(log).count) ?? 0) < 2 { usleep(50_000) }
-        XCTAssertTrue(p.isRunning, "the run finished before it could be killed")
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        XCTAssertTrue(try killSwinLiver(["train", "--out", killed.path] + args, whenLogged: 2, in: log), "the run finished before it could be killed")
         XCTAssertLessThan(try losses(log).count, 5)
         r = try runSwinLiver(["train", "--out", killed.path, "--resume"] + args)
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -38,7 +38,7 @@ public struct CaseReport {
         let image = try Preprocessing.orient(try NIfTI.read(ct).volume), labels = try Preprocessing.orient(mask)
         liverML = Double(labels.values.filter { $0 >= 1 }.count) * voxelML
         let s = labels.shape
-        let (ids, sizes) = TumourSlices.connectedComponents(labels.values.map { Int($0.rounded()) == 2 }, shape: s)
+        let (ids, sizes) = ConnectedComponents.label(labels.values.map { Int($0.rounded()) == 2 }, shape: s)
         tumourML = sizes.map { Double($0) * voxelML }.sorted(by: >)
         guard let slices = try TumourSlices.extract(ct: image, label: labels, window: window) else { return }
         // Longest axial diameter of the largest tumour: the farthest pair of its voxel centres in its largest slice.

@@ -8,6 +8,8 @@ import Volumes
 public struct Segmenter {
     public let settings: InferenceSettings
     public let volume: VolumeSegmenter
+    /// Keep only the largest liver ∪ tumour component (`ScanSegmentation.keepLargestForeground`).
+    public var largestComponent = true
 
     public init(weights: URL, backend: Backend) throws {
         settings = try InferenceSettings.read(weights)
@@ -17,6 +19,6 @@ public struct Segmenter {
 
     /// The mask of `ct` on its own grid (resampled to the recorded spacing for the network and back).
     public func segment(_ ct: URL) throws -> ScanSegmentation {
-        try ScanSegmentation.run(ct, segmenter: volume, preprocessing: Preprocessing(spacing: settings.spacing))
+        try ScanSegmentation.run(ct, segmenter: volume, preprocessing: Preprocessing(spacing: settings.spacing), largestComponent: largestComponent)
     }
 }

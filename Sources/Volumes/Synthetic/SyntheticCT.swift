@@ -1,11 +1,6 @@
 import Foundation
 import SeededRandom
 
-/// Tumour types of the paper.
-public enum TumourType: String, CaseIterable, Sendable {
-    case hcc = "HCC", icc = "ICC", crlm = "CRLM"
-}
-
 /// One synthetic portal-venous abdominal CT with its liver/tumour label (0 background, 1 liver, 2 tumour).
 public struct SyntheticCase: Sendable {
     public var image: Volume        // HU
