@@ -12,7 +12,8 @@ final class ClassifyCommandTests: XCTestCase {
         XCTAssertEqual(try runSwinLiver(["synth", "--cases", "4", "--in-plane", "64,52", "--out", data.path]).status, 0)
         XCTAssertEqual(try runSwinLiver(["slices", "--data", data.path, "--out", slices.path]).status, 0)
         let r = try runSwinLiver(["classify", "cv", "--slices", slices.path, "--out", cv.path, "--folds", "2", "--size", "75",
-                                  "--epochs", "1", "--batch", "8", "--max-steps", "2", "--replicates", "50", "--device", "cpu"])
+                                  "--epochs", "1", "--batch", "8", "--max-steps", "2", "--replicates", "50", "--device", "cpu",
+                                  "--also-score", slices.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         let rows = try String(contentsOf: cv.appendingPathComponent("predictions.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(rows.first, "patient,label,p_HCC,p_ICC,p_CRLM,fold")
@@ -31,6 +32,10 @@ final class ClassifyCommandTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: cv.appendingPathComponent(f).path), f)
         }
         XCTAssertTrue(r.stdout.contains("pooled patient-level accuracy"), r.stdout)
+        // The same slices scored again by the fold models: each patient gets its out-of-fold prediction again.
+        let again = try String(contentsOf: cv.appendingPathComponent("also-scored/predictions.csv"), encoding: .utf8).split(separator: "\n")
+        let pooledRows = Set(rows.dropFirst().map { $0.split(separator: ",").dropLast().joined(separator: ",") })
+        XCTAssertEqual(Set(again.dropFirst().map(String.init)), pooledRows)
     }
 }
 
