@@ -81,6 +81,7 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let spec = try DeviceSpecifier.resolve(device, environment: ProcessInfo.processInfo.environment)
-        try Demo(options: try options, makeBackend: { try spec.makeBackend() }, sideBySide: spec == .cpu && !sequential, say: { print($0) }).run()
+        try Demo(options: try options, makeBackend: { try spec.makeBackend() }, sideBySide: spec == .cpu && !sequential,
+                 say: { print($0); fflush(nil) }).run()   // each line as it happens, also when the output goes to a file
     }
 }

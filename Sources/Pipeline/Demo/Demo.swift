@@ -34,7 +34,7 @@ public struct Demo {
         let start = Date()
         func elapsed() -> String { String(format: "%.0f s", Date().timeIntervalSince(start)) }
         let backend = try makeBackend()
-        say("device: \(backend.deviceName)\(sideBySide ? " (the baseline fine-tune on a second thread)" : "")")
+        say("device: \(backend.deviceName)\(sideBySide ? " (the baseline fine-tune and the tumour-type CV on threads of their own)" : "")")
         let out = options.out, data = out.appendingPathComponent("data")
         if !FileManager.default.fileExists(atPath: data.appendingPathComponent("manifest.csv").path) {
             try SyntheticCohort.write(cases: options.cases, to: data, seed: options.seed, generator: SyntheticCT(inPlaneVoxels: options.inPlane))
