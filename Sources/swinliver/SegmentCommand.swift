@@ -81,25 +81,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output .safetensors.") var out: String
 
     func run() throws {
-        let backend = CPUBackend()
-        let url = URL(fileURLWithPath: checkpoint)
-        let file = try SafeTensorsFile(contentsOf: url)
-        let model: SwinUNETR
-        var metadata: [String: String] = [:]
-        if file.metadata["format"] == TrainingCheckpoint.format {
-            guard let json = file.metadata["options"], let o = try? JSONDecoder().decode(FineTuneOptions.self, from: Data(json.utf8)) else {
-                throw ValidationError("\(checkpoint): not a `train` checkpoint (a pretraining checkpoint's encoder is encoder.safetensors)")
-            }
-            metadata = try InferenceSettings(metadata: o.inferenceSettings.metadata, file: checkpoint).metadata
-            try checked(in: checkpoint, key: "options") { _ in try checkFeatureSize(o.featureSize, "feature_size") }
-            model = try SwinUNETR(SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: o.featureSize), backend: backend)
-            try model.load(from: file, ignoring: Set(file.keys.filter { $0.hasPrefix("optimizer.") }), backend: backend)
-        } else {
-            // Refuse invalid inference settings here rather than copy them into a file `segment` then rejects.
-            metadata = try InferenceSettings(metadata: file.metadata, file: checkpoint).metadata
-            model = try SwinUNETRFile.load(url, backend: backend)
-        }
-        try SwinUNETRFile.write(model, to: URL(fileURLWithPath: out), backend: backend, metadata: metadata)
+        let model = try WeightsExport.export(URL(fileURLWithPath: checkpoint), to: URL(fileURLWithPath: out), backend: CPUBackend())
         print("wrote \(out): \(model.namedParameters().count) tensors, \(model.parameterCount) parameters, MONAI SwinUNETR keys")
     }
 }
