@@ -25,7 +25,9 @@ final class SyntheticTests: XCTestCase {
     }
 
     /// Every type is visible in this portal-venous phase: the tumour's median HU lies clearly below the
-    /// liver's, its mean too, a thin capsule included (HCC washes out; ICC and CRLM are hypo-attenuating).
+    /// liver's (HCC washes out; ICC and CRLM are hypo-attenuating). For ICC and CRLM the mean does too, their thin
+    /// rim included; HCC's bright capsule (the outer 12 % of the radius, about a third of a small tumour's voxels) may
+    /// lift its mean to the liver's, and its median stays below.
     func testTumoursAreHypoAttenuatingAgainstTheLiver() {
         let generator = SyntheticCT(inPlaneVoxels: (64, 52))
         func median(_ v: [Float]) -> Float { v.sorted()[v.count / 2] }
@@ -38,7 +40,9 @@ final class SyntheticTests: XCTestCase {
                 let v = pairs.filter { $0.1 == label }.map(\.0)
                 return v.reduce(0, +) / Float(v.count)
             }
-            XCTAssertLessThan(mean(2), mean(1) - 8, "case \(i) (\(s.tumourType.rawValue)): mean tumour HU, capsule included")
+            if s.tumourType != .hcc {
+                XCTAssertLessThan(mean(2), mean(1) - 8, "case \(i) (\(s.tumourType.rawValue)): mean tumour HU, rim included")
+            }
         }
     }
 
