@@ -8,7 +8,7 @@ struct SwinLiver: ParsableCommand {
         commandName: "swinliver",
         abstract: "Swin UNETR liver CT segmentation and tumour classification on any OpenCL device.",
         subcommands: [Devices.self, SynthCommand.self, PreprocessCommand.self, PretrainCommand.self, TrainCommand.self,
-                      SegmentCommand.self, ExportCommand.self, EvaluateCommand.self, MetricsCommand.self, AblateCommand.self,
+                      SegmentCommand.self, ExportCommand.self, EvaluateCommand.self, MetricsCommand.self, AblateCommand.self, SSLStudyCommand.self,
                       SlicesCommand.self, ClassifyCommand.self, RunCommand.self, DemoCommand.self, Bench.self, Debug.self])
 
     /// Exit status: 0 success, 1 an error (its message names the file, option or tensor), 64 a usage error.

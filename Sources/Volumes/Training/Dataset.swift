@@ -8,6 +8,10 @@ public struct CaseEntry: Sendable, Equatable {
     public var tumourType: TumourType?
     public var patient: String
     public var name: String { NIfTI.stem(image.lastPathComponent) ?? image.lastPathComponent }
+
+    public init(image: URL, label: URL?, tumourType: TumourType?, patient: String) {
+        self.image = image; self.label = label; self.tumourType = tumourType; self.patient = patient
+    }
 }
 
 public struct DatasetError: Error, CustomStringConvertible, Equatable {
@@ -98,6 +102,10 @@ public struct Split: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var trainPatients: [String]
     public var validationPatients: [String]
+
+    public init(seed: UInt64, trainPatients: [String], validationPatients: [String]) {
+        self.seed = seed; self.trainPatients = trainPatients; self.validationPatients = validationPatients
+    }
 
     /// Patients are shuffled (seeded) within their stratum, the strata laid end to end in name order, and
     /// the validation patients taken at evenly spaced positions of that list (systematic sampling), so each
