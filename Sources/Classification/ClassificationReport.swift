@@ -91,12 +91,12 @@ public enum ClassificationReport {
 
     /// The report as JSON: the estimates, the confusion matrix, the bootstrap's settings.
     public static func json(_ rows: [PatientPrediction], replicates: Int, seed: UInt64) -> JSONValue {
-        .object(fields(rows, replicates: replicates, seed: seed))
+        .object(fields(rows, estimates: estimates(rows, replicates: replicates, seed: seed), replicates: replicates, seed: seed))
     }
 
-    /// The fields of `json`, for a report that adds its own.
-    public static func fields(_ rows: [PatientPrediction], replicates: Int, seed: UInt64) -> [(String, JSONValue)] {
-        let e = estimates(rows, replicates: replicates, seed: seed)
+    /// The fields of `json` from estimates already computed (`estimates(rows, replicates:, seed:)`), for a report
+    /// that adds its own.
+    public static func fields(_ rows: [PatientPrediction], estimates e: Estimates, replicates: Int, seed: UInt64) -> [(String, JSONValue)] {
         let m = metrics(rows)
         func perClass(_ v: [Estimate]) -> JSONValue { .object(zip(tumourClassNames, v).map { ($0, $1.json) }) }
         let rowSums = m.confusion.map { Double(max($0.reduce(0, +), 1)) }

@@ -37,6 +37,9 @@ public final class ClassifierTrainer {
     public let directory: URL
     public let backend: Backend
     public let model: InceptionV3
+    /// A checkpoint (about 390 MB at Inception-v3's size) at every epoch's end, or only every `checkpointEvery` steps
+    /// and at the end of the run.
+    public var checkpointEachEpoch = true
     let log: RunLog
 
     public init(options: ClassifierOptions, directory: URL, backend: Backend, quiet: Bool, label: String? = nil) throws {
@@ -87,10 +90,11 @@ public final class ClassifierTrainer {
         try optimizer.use(try ParameterArena(model.namedParameters(), backend: backend))
         try Data(optionsJSON.utf8).writeAtomically(to: directory.appendingPathComponent("options.json"))
         let total = options.epochs * batches.stepsPerEpoch
-        let loop = EpochLoop(epochs: options.epochs, stepsPerEpoch: batches.stepsPerEpoch, checkpointEvery: options.checkpointEvery,
+        var loop = EpochLoop(epochs: options.epochs, stepsPerEpoch: batches.stepsPerEpoch, checkpointEvery: options.checkpointEvery,
                              maxSteps: options.maxSteps,
                              schedule: WarmupCosine(peak: options.lr, warmup: Int(Double(total) * options.warmupFraction), total: total),
                              samplesPerStep: options.batchSize)
+        loop.checkpointAtEpochEnd = checkpointEachEpoch
         // The weights are averaged after each epoch from `swaFrom` on; after epoch e the average holds e − swaFrom + 1.
         let swaFrom = options.swaStart < 1 ? Int((Double(options.epochs) * options.swaStart).rounded(.down)) : Int.max
         model.training = true

@@ -32,10 +32,15 @@ public enum ClassifierWeights {
 
     /// Slices (size × size each) as one (count, 3, size, size) batch, the image repeated over the 3 channels.
     static func batch(_ images: [[Float]], size: Int, backend: Backend) throws -> Tensor {
+        try backend.upload(threeChannels(images), shape: Shape(images.count, 3, size, size), name: "slice batch")
+    }
+
+    /// Grey images as (count, 3, …) flattened: each repeated over Inception-v3's 3 input channels.
+    static func threeChannels(_ images: [[Float]]) -> [Float] {
         var flat: [Float] = []
-        flat.reserveCapacity(images.count * 3 * size * size)
+        flat.reserveCapacity(3 * images.reduce(0) { $0 + $1.count })
         for im in images { for _ in 0..<3 { flat += im } }
-        return try backend.upload(flat, shape: Shape(images.count, 3, size, size), name: "slice batch")
+        return flat
     }
 
     /// Patient-level probabilities: the mean of the slice softmax outputs (eval mode).

@@ -19,6 +19,8 @@ public struct CrossValidation {
     public var quiet = false
     /// Prefix of each fold's progress lines (several runs side by side); nil: a progress bar.
     public var label: String?
+    /// Each fold's trainer checkpoints at every epoch's end (`ClassifierTrainer.checkpointEachEpoch`).
+    public var checkpointEachEpoch = true
 
     public init(folds: Int = 5, options: ClassifierOptions, replicates: Int = 2000, quiet: Bool = false, label: String? = nil) {
         self.folds = folds; self.options = options; self.replicates = replicates; self.quiet = quiet; self.label = label
@@ -57,6 +59,7 @@ public struct CrossValidation {
             } else {
                 let trainer = try ClassifierTrainer(options: options, directory: dir, backend: backend, quiet: quiet,
                                                     label: label.map { "\($0) fold \(k + 1)" })
+                trainer.checkpointEachEpoch = checkpointEachEpoch
                 let continuing = resume && FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
                 progress("fold \(k + 1)/\(folds): \(train.count) training, \(test.count) test patients\(continuing ? " (resumed)" : "")")
                 try trainer.train(train, resume: continuing)
@@ -83,14 +86,9 @@ public struct CrossValidation {
     /// (no tumour in their predicted mask) are listed as not classified.
     public func score(_ second: [PatientSlices], named name: String, of patients: [PatientSlices], assignment: [String: Int],
                       directory: URL, backend: Backend) throws -> Scores {
-        let byPatient = Dictionary(patients.map { ($0.patient, $0) }, uniquingKeysWith: { a, _ in a })
-        for q in second {
-            guard let p = byPatient[q.patient], assignment[q.patient] != nil else {
-                throw ReportError("\(name): patient \(q.patient) was not cross-validated")
-            }
-            guard q.label == p.label else {
-                throw ReportError("\(name): patient \(q.patient) is \(tumourClassNames[q.label]) there but \(tumourClassNames[p.label]) in the training slices")
-            }
+        try Self.checkSecondSet(second, named: name, of: patients)
+        if let q = second.first(where: { assignment[$0.patient] == nil }) {
+            throw ReportError("\(name): patient \(q.patient) was not cross-validated")
         }
         var rows: [PatientPrediction] = []
         for k in 1...folds {
@@ -112,6 +110,20 @@ public struct CrossValidation {
         return s
     }
 
+    /// A second slice set must hold patients of the first with the same tumour types (some may be missing): checked
+    /// before the folds train, so a wrong folder fails at once.
+    public static func checkSecondSet(_ second: [PatientSlices], named name: String, of patients: [PatientSlices]) throws {
+        let byPatient = Dictionary(patients.map { ($0.patient, $0) }, uniquingKeysWith: { a, _ in a })
+        for q in second {
+            guard let p = byPatient[q.patient] else {
+                throw ReportError("\(name): patient \(q.patient) is not among the \(patients.count) patients cross-validated")
+            }
+            guard q.label == p.label else {
+                throw ReportError("\(name): patient \(q.patient) is \(tumourClassNames[q.label]) there but \(tumourClassNames[p.label]) in the training slices")
+            }
+        }
+    }
+
     /// Writes predictions.csv and the plots into `dir` and returns the scores; `all` names the patients that should
     /// have a prediction (those without one are listed, and counted as wrong in `accuracy_all_patients`).
     func score(_ rows: [PatientPrediction], of all: [PatientSlices], in dir: URL, folds: [Int]?) throws -> Scores {
@@ -129,13 +141,14 @@ public struct CrossValidation {
         }
         try ClassificationReport.plots(rows, to: dir, replicates: replicates, seed: options.seed)
         let m = ClassificationReport.metrics(rows)
-        let fields = ClassificationReport.fields(rows, replicates: replicates, seed: options.seed)
+        let estimates = ClassificationReport.estimates(rows, replicates: replicates, seed: options.seed)
+        let fields = ClassificationReport.fields(rows, estimates: estimates, replicates: replicates, seed: options.seed)
         let correct = rows.filter { $0.predicted == $0.label }.count
         let json = JSONValue.object(fields + [
             ("not_classified", .array(missing.map { .string($0) })),
             ("accuracy_all_patients", .number(Double(correct) / Double(all.count))),
         ])
         return Scores(predictions: rows, notClassified: missing, metrics: m,
-                      estimates: ClassificationReport.estimates(rows, replicates: replicates, seed: options.seed), json: json)
+                      estimates: estimates, json: json)
     }
 }

@@ -74,13 +74,7 @@ public struct SliceBatches: EpochBatches {
     /// intensity-jittered (`augment`), repeated over 3 identical channels.
     public func images(of batch: SliceBatch) -> [Float] {
         var rng = SplitMix64(seed: batch.augmentationSeed)
-        var flat: [Float] = []
-        flat.reserveCapacity(batch.items.count * 3 * size * size)
-        for item in batch.items {
-            let image = Self.augment(patients[item.patient].images[item.slice], size: size, rng: &rng)
-            for _ in 0..<3 { flat += image }
-        }
-        return flat
+        return ClassifierWeights.threeChannels(batch.items.map { Self.augment(patients[$0.patient].images[$0.slice], size: size, rng: &rng) })
     }
 
     /// A training image: random flips, 90° turns and ±10 % intensity scale / shift.

@@ -111,12 +111,17 @@ struct ClassifyCV: ParsableCommand {
 
     func run() throws {
         let patients = try args.read()
+        // The second set is read and checked before the folds train, so a wrong folder fails at once.
+        let second = try alsoScore.map { folder in
+            let set = try SliceSet.read(URL(fileURLWithPath: folder), size: patients[0].size)
+            try CrossValidation.checkSecondSet(set, named: "--also-score \(folder)", of: patients)
+            return set
+        }
         let cv = CrossValidation(folds: folds, options: args.options, replicates: replicates, quiet: args.quiet)
         let backend = try args.device.backend(), out = URL(fileURLWithPath: args.out)
         let r = try cv.run(patients: patients, directory: out, backend: backend, resume: args.resume) { print($0) }
         var lines = [("", r.scores)]
-        if let alsoScore {
-            let second = try SliceSet.read(URL(fileURLWithPath: alsoScore), size: patients[0].size)
+        if let second, let alsoScore {
             lines.append((" (" + alsoScore + ")", try cv.score(second, named: "also-scored", of: patients, assignment: r.assignment,
                                                                directory: out, backend: backend)))
         }

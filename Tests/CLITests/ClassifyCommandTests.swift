@@ -37,6 +37,30 @@ final class ClassifyCommandTests: XCTestCase {
         let pooledRows = Set(rows.dropFirst().map { $0.split(separator: ",").dropLast().joined(separator: ",") })
         XCTAssertEqual(Set(again.dropFirst().map(String.init)), pooledRows)
     }
+
+    /// A missing `--also-score` folder, or one of other patients or other types, fails before any fold trains,
+    /// naming the option and the folder.
+    func testWrongSecondSliceSetFailsBeforeTraining() throws {
+        let dir = try temporaryFolder("classify-also")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func slices(_ name: String, cases: Int, seed: Int) throws -> URL {
+            let data = dir.appendingPathComponent("data-\(name)"), out = dir.appendingPathComponent("slices-\(name)")
+            XCTAssertEqual(try runSwinLiver(["synth", "--cases", "\(cases)", "--seed", "\(seed)", "--in-plane", "64,52", "--out", data.path]).status, 0)
+            XCTAssertEqual(try runSwinLiver(["slices", "--data", data.path, "--out", out.path]).status, 0)
+            return out
+        }
+        let own = try slices("own", cases: 4, seed: 0), foreign = try slices("foreign", cases: 6, seed: 0)
+        for (second, expected) in [(dir.appendingPathComponent("no-such-slices").path, "no-such-slices"),
+                                   (foreign.path, "is not among the 4 patients")] {
+            let cv = dir.appendingPathComponent("cv-\(UUID().uuidString.prefix(6))")
+            let r = try runSwinLiver(["classify", "cv", "--slices", own.path, "--out", cv.path, "--folds", "2", "--size", "75", "--epochs", "1",
+                                      "--batch", "8", "--max-steps", "1", "--device", "cpu", "--also-score", second])
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(expected), r.stderr)
+            XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: cv.appendingPathComponent("fold1").path), "no fold trained before the check")
+        }
+    }
 }
 
 extension ClassifyCommandTests {

@@ -62,6 +62,7 @@ final class OptionValidationTests: XCTestCase {
         (classify + ["--batch", "1"], "--batch 1"),
         (classify + ["--lr", "nan"], "--lr"),
         (classify + ["--batch", "0"], "--batch"),
+        (classify + ["--checkpoint-every", "0"], "--checkpoint-every"),
         (classify + ["--size", "10"], "--size"),
         (classify + ["--size", "100", "--aux-logits"], "--size"),
         (segment + ["--overlap", "1"], "--overlap"),

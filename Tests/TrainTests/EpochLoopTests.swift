@@ -40,6 +40,25 @@ final class EpochLoopTests: XCTestCase {
         XCTAssertTrue(lines.last!.contains("\"event\":\"stopped\""), "\(lines.last!)")
     }
 
+    /// Without epoch-end checkpoints the loop writes one every N steps and one when the last epoch ends.
+    func testEpochEndCheckpointsCanBeLeftToTheLastEpoch() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swinliver-loop-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let l = try loader(dir.appendingPathComponent("data"))
+        var loop = EpochLoop(epochs: 3, stepsPerEpoch: 4, checkpointEvery: 5, maxSteps: nil,
+                             schedule: WarmupCosine(peak: 1, warmup: 0, total: 12), samplesPerStep: 1)
+        func checkpoints() throws -> [Int] {
+            var position = RunPosition(), written: [Int] = []
+            try loop.run(loader: l, position: &position, log: try RunLog(url: dir.appendingPathComponent("log.jsonl"), quiet: true),
+                         step: { _, i, _ in [("loss", Float(i))] }, endOfEpoch: { _, _ in },
+                         checkpoint: { p in written.append(p.step); return dir })
+            return written
+        }
+        XCTAssertEqual(try checkpoints(), [4, 5, 8, 10, 12])
+        loop.checkpointAtEpochEnd = false
+        XCTAssertEqual(try checkpoints(), [5, 10, 12])
+    }
+
     /// A step whose losses come back one call late (as `PipelinedTraining`'s do) is logged as the synchronous step
     /// is: the same records in the same order, drained before each checkpoint, and a NaN found one call late stops
     /// the run at the step it belonged to, with the checkpoint from before it.

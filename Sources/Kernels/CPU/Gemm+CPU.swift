@@ -97,27 +97,18 @@ struct PackedColumns {
 final class PackedGemmSum: GemmSum {
     private let backend: CPUBackend
     private let c: Tensor
+    private let immediate: ImmediateGemmSum
 
-    init(backend: CPUBackend, c: Tensor) { self.backend = backend; self.c = c }
+    init(backend: CPUBackend, c: Tensor) { self.backend = backend; self.c = c; immediate = ImmediateGemmSum(backend: backend, c: c) }
 
-    func add(_ g: GemmArgs, a: Tensor, b: Tensor) throws {
-        var g = g
-        g.beta = 1
-        try backend.gemm(g, a: a, b: b, c: c)
-    }
+    func add(_ g: GemmArgs, a: Tensor, b: Tensor) throws { try immediate.add(g, a: a, b: b) }
 
     /// C += Σ over `count` samples of op(A_s)·B_sᵀ, A_s = a at aOffset + s·strideA (m × k, lda), B_s = b at
     /// bOffset + s·strideB (n × k rows of k): with small k the samples are packed side by side into one product of depth
     /// count·k.
     func addSamples(_ g: GemmArgs, count: Int, strideA: Int, strideB: Int, a: Tensor, b: Tensor) throws {
         guard count > 1, g.transB, !g.transA, g.k < PackedColumns.narrow, g.ldb == g.k else {
-            for s in 0..<count {
-                var one = g
-                one.aOffset += s * strideA
-                one.bOffset += s * strideB
-                try add(one, a: a, b: b)
-            }
-            return
+            return try addEachSample(g, count: count, strideA: strideA, strideB: strideB, a: a, b: b)
         }
         let ap = try backend.ptr(a, "gemm"), bp = try backend.ptr(b, "gemm"), cp = try backend.ptr(c, "gemm")
         let depth = count * g.k

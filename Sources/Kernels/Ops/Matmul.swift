@@ -12,6 +12,11 @@ public protocol GemmSum: AnyObject {
 
 extension GemmSum {
     public func addSamples(_ g: GemmArgs, count: Int, strideA: Int, strideB: Int, a: Tensor, b: Tensor) throws {
+        try addEachSample(g, count: count, strideA: strideA, strideB: strideB, a: a, b: b)
+    }
+
+    /// `add` once per sample (the default `addSamples`, and the fallback of a backend's own).
+    public func addEachSample(_ g: GemmArgs, count: Int, strideA: Int, strideB: Int, a: Tensor, b: Tensor) throws {
         for s in 0..<count {
             var one = g
             one.aOffset += s * strideA

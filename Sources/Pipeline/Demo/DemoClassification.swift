@@ -21,7 +21,9 @@ public struct DemoClassification {
         o.epochs = options.classifierEpochs; o.batchSize = options.classifierBatch; o.lr = options.classifierLR; o.seed = options.seed
         o.dropout = options.classifierDropout
         o.checkpointEvery = 1000
-        return CrossValidation(folds: options.folds, options: o, replicates: options.replicates, quiet: options.quiet)
+        var cv = CrossValidation(folds: options.folds, options: o, replicates: options.replicates, quiet: options.quiet)
+        cv.checkpointEachEpoch = false   // 50 epoch ends × ~390 MB otherwise; the demo does not resume
+        return cv
     }
 
     public init(options: DemoOptions, say: @escaping (String) -> Void) { self.options = options; self.say = say }

@@ -12,7 +12,7 @@ public struct TrainingStopped: Error, CustomStringConvertible {
 
 /// The loop both trainers share: epochs of loader batches, the learning-rate schedule, resuming in the
 /// middle of an epoch (the batches already consumed are drawn again and skipped, so the data order is
-/// the uninterrupted run's), checkpoints every N steps and at each epoch's end, a step limit, and the
+/// the uninterrupted run's), checkpoints every N steps and at each epoch's end (or only the last epoch's), a step limit, and the
 /// log. The caller supplies one step and what happens after each epoch.
 public struct EpochLoop {
     public var epochs: Int
@@ -22,6 +22,9 @@ public struct EpochLoop {
     public var maxSteps: Int?
     public var schedule: WarmupCosine
     public var samplesPerStep: Int
+    /// Checkpoint at the end of every epoch (true) or only of the last (a run whose checkpoints are large and whose
+    /// epochs are short, e.g. the classifier in cross-validation: `checkpointEvery` still applies).
+    public var checkpointAtEpochEnd = true
 
     public init(epochs: Int, stepsPerEpoch: Int, checkpointEvery: Int, maxSteps: Int?, schedule: WarmupCosine, samplesPerStep: Int) {
         self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.checkpointEvery = checkpointEvery
@@ -102,7 +105,7 @@ public struct EpochLoop {
                 position.epoch += 1
                 position.batchInEpoch = 0
                 try endOfEpoch(epoch, &position)
-                lastCheckpoint = try checkpointed(position)
+                if checkpointAtEpochEnd || position.epoch == epochs { lastCheckpoint = try checkpointed(position) }
             }
         } catch is StepLimitReached {
             lastCheckpoint = try checkpointed(position)
