@@ -125,6 +125,11 @@ final class MetricsCommandTests: XCTestCase {
         for svg in ["boxplot_dice.svg", "boxplot_hd95.svg"] {
             XCTAssertTrue(isWellFormedXML(try Data(contentsOf: out.appendingPathComponent(svg))), svg)
         }
+        // A manifest naming a type that is not HCC, ICC or CRLM is refused, naming the file and line.
+        try "image,label,tumor_type,patient_id\nia.nii.gz,a.nii.gz,HCC,1\nib.nii.gz,b.nii.gz,XYZ,2\n".write(to: manifest, atomically: true, encoding: .utf8)
+        let bad = try runSwinLiver(["evaluate", "--pred", predDir.path, "--gt", gtDir.path, "--manifest", manifest.path, "--out", out.path])
+        XCTAssertEqual(bad.status, 1, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("m.csv") && bad.stderr.contains("line 3") && bad.stderr.contains("XYZ"), bad.stderr)
     }
 }
 

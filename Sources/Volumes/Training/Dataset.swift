@@ -18,6 +18,8 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable {
     public let path: String
     public let problem: String
     public var description: String { "\(path): \(problem)" }
+
+    public init(path: String, problem: String) { self.path = path; self.problem = problem }
 }
 
 /// Finds the cases of a dataset folder or manifest, in any of the supported layouts:
