@@ -24,7 +24,8 @@ public enum SliceExport {
         dataset.compactMap { c in c.label.map { Case(patient: c.patient, image: c.image, mask: $0, type: c.tumourType?.rawValue ?? "") } }
     }
 
-    public static func write(_ cases: [Case], to dir: URL, window: SliceWindow = .auto, progress: (String) -> Void = { _ in }) throws -> Written {
+    public static func write(_ cases: [Case], to dir: URL, window: SliceWindow = .auto, marginMM: Double = 0,
+                             progress: (String) -> Void = { _ in }) throws -> Written {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for c in cases { try CaseName.check(c.patient, "\(c.image.path): patient id") }
         var manifest = ["patient,slice,class,file"], written = Written()
@@ -33,7 +34,7 @@ public enum SliceExport {
             try NIfTI.checkPair(image: image, imageFile: c.image.path, label: label, labelFile: c.mask.path)
             try NIfTI.checkLabels(label, file: c.mask.path)
             let img = try Preprocessing.orient(image), lab = try Preprocessing.orient(label)
-            guard let s = try TumourSlices.extract(ct: img, label: lab, window: window) else {
+            guard let s = try TumourSlices.extract(ct: img, label: lab, window: window, marginMM: marginMM) else {
                 written.missing.append(c.patient)
                 progress("\(c.patient): no tumour (label 2) in \(c.mask.lastPathComponent); no slices written")
                 continue

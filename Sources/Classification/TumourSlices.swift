@@ -12,7 +12,9 @@ public enum SliceWindow: String, CaseIterable, Sendable {
 }
 
 /// The classifier's input for one case (the paper's section 2.3.1): the 15 axial slices through the
-/// largest tumour, cropped to its in-plane bounding box, resized to 299 × 299, each rescaled to [0, 1].
+/// largest tumour, cropped to its in-plane bounding box (optionally widened by a margin in mm: context around the
+/// tumour, which keeps a rim or capsule in view when a predicted mask covers only the lesion's core), resized to
+/// 299 × 299, each rescaled to [0, 1].
 public struct TumourSlices: Sendable {
     /// Voxels per tumour component (26-connectivity), in scipy.ndimage.label's numbering order.
     public let componentSizes: [Int]
@@ -22,7 +24,7 @@ public struct TumourSlices: Sendable {
     public let areaPerSlice: [Int]
     public let centreSlice: Int
     public let sliceIndices: [Int]
-    /// In-plane box [x0, x1) × [y0, y1) of the whole component.
+    /// In-plane box [x0, x1) × [y0, y1) of the whole component, widened by the margin (within the image).
     public let box: (x0: Int, x1: Int, y0: Int, y1: Int)
     /// (count, size, size), row = X, column = Y, values in [0, 1].
     public let images: [Float]
@@ -31,13 +33,15 @@ public struct TumourSlices: Sendable {
     public var count: Int { sliceIndices.count }
 
     /// ct and label on the same (X, Y, Z) grid, RAS (axial slices along the last axis); label 2 = tumour.
-    /// Returns nil when the label has no tumour voxel (the caller reports the case).
-    public static func extract(ct: Volume, label: Volume, count: Int = 15, size: Int = 299, window: SliceWindow = .auto)
-        throws -> TumourSlices?
+    /// `marginMM` widens the box on every side (0: the paper's tight box). Returns nil when the label has no tumour
+    /// voxel (the caller reports the case).
+    public static func extract(ct: Volume, label: Volume, count: Int = 15, size: Int = 299, window: SliceWindow = .auto,
+                               marginMM: Double = 0) throws -> TumourSlices?
     {
         guard ct.shape == label.shape, ct.shape.count == 3 else {
             throw SliceError(problem: "CT \(ct.shape) and label \(label.shape) must be the same 3D grid")
         }
+        guard marginMM.isFinite, marginMM >= 0 else { throw SliceError(problem: "margin \(marginMM) mm: must be a finite number ≥ 0") }
         let s = ct.shape
         let (ids, sizes) = ConnectedComponents.label(label.values.map { $0.rounded() == 2 }, shape: s)
         guard !sizes.isEmpty else { return nil }
@@ -48,6 +52,9 @@ public struct TumourSlices: Sendable {
             area[z] += 1
             box = (min(box.x0, x), max(box.x1, x + 1), min(box.y0, y), max(box.y1, y + 1))
         } } }
+        let spacing = ct.spacing
+        let (mx, my) = (Int((marginMM / spacing[0]).rounded()), Int((marginMM / spacing[1]).rounded()))
+        box = (max(box.x0 - mx, 0), min(box.x1 + mx, s[0]), max(box.y0 - my, 0), min(box.y1 + my, s[1]))
         let centre = area.indices.max { area[$0] < area[$1] || (area[$0] == area[$1] && $0 > $1) }!
         let half = count / 2
         let first = s[2] >= count ? min(max(centre - half, 0), s[2] - count) : centre - half

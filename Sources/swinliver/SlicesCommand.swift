@@ -15,12 +15,14 @@ struct SlicesCommand: ParsableCommand {
     @Option(help: "A dataset (manifest.csv / dataset.json folder) instead of --ct/--mask: every labeled case.") var data: String?
     @Option(help: "Output folder.") var out: String
     @Option(help: "auto (per-study window from the liver's HU range) or none (raw HU).") var window = "auto"
+    @Option(help: "Widen the crop around the tumour by this many mm on every side (0: the paper's tight box).") var margin = 0.0
     @Option(help: "Tumour type for the manifest (with --ct).") var type: String?
     @Option(help: "Patient id for the manifest (with --ct; default: the CT's file name).") var patient: String?
 
     func validate() throws {
         guard (ct != nil && mask != nil) != (data != nil) else { throw ValidationError("give --ct and --mask, or --data") }
         guard SliceWindow(rawValue: window) != nil else { throw ValidationError("--window must be auto or none") }
+        try check("--margin", margin, in: .closed(0, 1000))
         do {
             if let patient { try CaseName.check(patient, "--patient") }
         } catch { throw ValidationError("\(error)") }
@@ -39,7 +41,7 @@ struct SlicesCommand: ParsableCommand {
                                       mask: URL(fileURLWithPath: mask!), type: type ?? "")]
         }
         let dir = URL(fileURLWithPath: out)
-        let written = try SliceExport.write(cases, to: dir, window: SliceWindow(rawValue: window)!) { print($0) }
+        let written = try SliceExport.write(cases, to: dir, window: SliceWindow(rawValue: window)!, marginMM: margin) { print($0) }
         if !written.missing.isEmpty {
             print("\(written.missing.count) case(s) without a tumour listed in \(dir.appendingPathComponent("no_tumour.csv").path)")
         }

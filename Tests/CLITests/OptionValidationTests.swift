@@ -63,6 +63,8 @@ final class OptionValidationTests: XCTestCase {
         (classify + ["--lr", "nan"], "--lr"),
         (classify + ["--batch", "0"], "--batch"),
         (classify + ["--checkpoint-every", "0"], "--checkpoint-every"),
+        (["slices", "--data", "d", "--out", "o", "--margin", "nan"], "--margin"),
+        (["slices", "--data", "d", "--out", "o", "--margin", "5000"], "--margin"),
         (classify + ["--size", "10"], "--size"),
         (classify + ["--size", "100", "--aux-logits"], "--size"),
         (segment + ["--overlap", "1"], "--overlap"),

@@ -64,6 +64,28 @@ final class TumourSlicesTests: XCTestCase {
         XCTAssertTrue(s.images.allSatisfy { $0 >= 0 && $0 <= 1 })
     }
 
+    /// The margin widens the crop box by mm converted with each axis' spacing, within the image; a bad margin is refused.
+    func testMarginWidensTheBoxInMillimetres() throws {
+        var label = [Float](repeating: 0, count: 20 * 16 * 16)
+        for x in 8..<12 { for y in 2..<6 { for z in 6..<10 { label[(x * 16 + y) * 16 + z] = 2 } } }
+        let ct = (0..<label.count).map { Float($0 % 97) }
+        let affine = Affine.diagonal([0.5, 2, 3])   // 0.5 mm along x, 2 mm along y
+        let a = Volume(shape: [20, 16, 16], values: ct, affine: affine), l = Volume(shape: [20, 16, 16], values: label, affine: affine)
+        let tight = try XCTUnwrap(try TumourSlices.extract(ct: a, label: l, size: 32, window: .none))
+        XCTAssertEqual([tight.box.x0, tight.box.x1, tight.box.y0, tight.box.y1], [8, 12, 2, 6])
+        // 3 mm: 6 voxels along x, 1.5 → 2 along y.
+        let wide = try XCTUnwrap(try TumourSlices.extract(ct: a, label: l, size: 32, window: .none, marginMM: 3))
+        XCTAssertEqual([wide.box.x0, wide.box.x1, wide.box.y0, wide.box.y1], [2, 18, 0, 8])
+        // 5 mm: 10 voxels along x and 2.5 → 3 along y, clipped to the image.
+        let wider = try XCTUnwrap(try TumourSlices.extract(ct: a, label: l, size: 32, window: .none, marginMM: 5))
+        XCTAssertEqual([wider.box.x0, wider.box.x1, wider.box.y0, wider.box.y1], [0, 20, 0, 9])
+        XCTAssertEqual(wide.sliceIndices, tight.sliceIndices, "the margin is in-plane only")
+        XCTAssertNotEqual(wide.images, tight.images)
+        for bad in [-1.0, .nan, .infinity] {
+            XCTAssertThrowsError(try TumourSlices.extract(ct: a, label: l, marginMM: bad)) { XCTAssertTrue("\($0)".contains("margin"), "\($0)") }
+        }
+    }
+
     func testSixteenBitPNGRoundTrip() throws {
         let dir = try temporaryFolder("png")
         defer { try? FileManager.default.removeItem(at: dir) }
