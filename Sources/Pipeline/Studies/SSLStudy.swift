@@ -33,8 +33,6 @@ public struct SSLStudy {
         public var cases: [String]
         public var liverDice: [Double]
         public var tumorDice: [Double]
-        /// ‖encoder after fine-tuning − encoder before‖ / ‖encoder before‖ over `swinViT.*`.
-        public var encoderChange: Double
     }
 
     @discardableResult
@@ -43,7 +41,7 @@ public struct SSLStudy {
         let o = options
         let (unlabeled, pool, test) = try cohorts()
         say("pretraining set: \(unlabeled.count) volumes; labeled pool \(pool.count), held out \(test.count) (\(seconds(start)))")
-        var perSeed: [(seed: UInt64, pretrain: [String: Any], baseline: Scores, ssl: Scores)] = []
+        var perSeed: [(seed: UInt64, pretrain: [String: Any], baseline: Scores, ssl: Scores, change: (baseline: Double, ssl: Double))] = []
         for seed in o.seeds {
             let dir = o.out.appendingPathComponent("seed\(seed)")
             let chosen = Self.labeledSubset(pool, count: o.labeled, seed: seed)
@@ -58,7 +56,9 @@ public struct SSLStudy {
             let baseline = try baselineJob?.wait()
                 ?? fineTune("baseline", train: chosen, test: test, encoder: nil, seed: seed, dir: dir, backend: backend)
             let curves = try Self.pretrainingCurves(dir.appendingPathComponent("pretrain/log.jsonl"), batch: o.pretrainBatch)
-            perSeed.append((seed, curves, baseline, ssl))
+            let change = (baseline: try encoderChange(from: try initialWeights(seed: seed), to: dir.appendingPathComponent("baseline/final.safetensors")),
+                          ssl: try encoderChange(from: try SafeTensorsFile(contentsOf: encoder), to: dir.appendingPathComponent("ssl/final.safetensors")))
+            perSeed.append((seed, curves, baseline, ssl, change))
             say(String(format: "seed %llu: tumour DSC baseline %.4f, SSL %.4f; liver %.4f / %.4f (%@)", seed, nanMean(baseline.tumorDice),
                        nanMean(ssl.tumorDice), nanMean(baseline.liverDice), nanMean(ssl.liverDice), seconds(start)))
         }
@@ -68,13 +68,13 @@ public struct SSLStudy {
             "seeds": perSeed.map { s in
                 ["seed": Int(s.seed), "labeled": Self.labeledSubset(pool, count: o.labeled, seed: s.seed).map(\.patient),
                  "pretraining": s.pretrain,
-                 "baseline": Self.json(s.baseline), "ssl": Self.json(s.ssl)] as [String: Any]
+                 "baseline": Self.json(s.baseline, change: s.change.baseline), "ssl": Self.json(s.ssl, change: s.change.ssl)] as [String: Any]
             },
             "estimates": estimates.json,
         ]
         try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
             .writeAtomically(to: o.out.appendingPathComponent("study.json"))
-        let table = Self.table(perSeed.map { ($0.seed, $0.baseline, $0.ssl) }, estimates: estimates)
+        let table = Self.table(perSeed.map { ($0.seed, $0.baseline, $0.ssl, $0.change) }, estimates: estimates)
         try (table + "\n").writeAtomically(to: o.out.appendingPathComponent("study.md"))
         say("\n" + table)
         say("\nstudy: \(o.out.appendingPathComponent("study.json").path) (\(seconds(start)) in all)")
@@ -149,29 +149,35 @@ public struct SSLStudy {
         try encoded.encode(split).writeAtomically(to: runDir.appendingPathComponent("split.json"))
         let tuner = try FineTuner(options: f, cases: train + test, directory: runDir, backend: backend, quiet: o.quiet,
                                   label: sideBySide ? "\(name) \(seed)" : nil)
-        let before = try encoder.map { try SafeTensorsFile(contentsOf: $0) } ?? Self.stateFile(tuner.model, backend: backend)
         try tuner.run(resume: false)
         let weights = runDir.appendingPathComponent("final.safetensors")
         let result = try segmentAndScore(name: name, weights: weights, cases: test, predictions: runDir.appendingPathComponent("predictions"),
                                          backend: backend)
         let scores = Scores(cases: result.perCase.map(\.0), liverDice: result.perCase.map { $0.1[1]?.dice ?? .nan },
-                            tumorDice: result.perCase.map { $0.1[2]?.dice ?? .nan },
-                            encoderChange: try Self.relativeChange(from: before, to: try SafeTensorsFile(contentsOf: weights), prefix: "swinViT."))
+                            tumorDice: result.perCase.map { $0.1[2]?.dice ?? .nan })
         try encoded.encode(scores).writeAtomically(to: scoresURL)
         return scores
     }
 
-    /// A model's weights as an in-memory safetensors file (the baseline's starting point).
-    static func stateFile(_ model: Module, backend: Backend) throws -> SafeTensorsFile {
+    /// The weights the baseline's fine-tune started from: `FineTuner`'s model for this seed, before any step.
+    func initialWeights(seed: UInt64) throws -> SafeTensorsFile {
+        let backend = CPUBackend()
+        let model = try SwinUNETR(SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: options.featureSize), backend: backend, seed: seed)
         var w = SafeTensorsWriter()
         try model.stateDict(into: &w, backend: backend)
-        return try SafeTensorsFile(data: try w.encoded(), name: "initial weights")
+        return try SafeTensorsFile(data: try w.encoded(), name: "the baseline's initial weights (seed \(seed))")
     }
 
-    /// ‖b − a‖ / ‖a‖ over the tensors whose keys start with `prefix` (those in both files).
+    /// How far fine-tuning moved the encoder: ‖after − before‖ / ‖before‖ over its learned tensors (`swinViT.*`).
+    func encoderChange(from before: SafeTensorsFile, to weights: URL) throws -> Double {
+        try Self.relativeChange(from: before, to: try SafeTensorsFile(contentsOf: weights), prefix: "swinViT.")
+    }
+
+    /// ‖b − a‖ / ‖a‖ over the float tensors whose keys start with `prefix` (those in both files; integer buffers such
+    /// as Swin's relative_position_index are left out).
     static func relativeChange(from a: SafeTensorsFile, to b: SafeTensorsFile, prefix: String) throws -> Double {
         var moved = 0.0, size = 0.0
-        for key in a.keys where key.hasPrefix(prefix) && b.tensors[key] != nil {
+        for key in a.keys where key.hasPrefix(prefix) && b.tensors[key] != nil && a.tensors[key]?.dtype == .F32 {
             let x = try a.floats(key), y = try b.floats(key)
             guard x.count == y.count else { throw TrainingError(b.name, "\(key): \(y.count) values, the start had \(x.count)") }
             for i in x.indices { moved += Double(y[i] - x[i]) * Double(y[i] - x[i]); size += Double(x[i]) * Double(x[i]) }
@@ -232,19 +238,19 @@ public struct SSLStudy {
                          cases: pairs.count)
     }
 
-    static func json(_ s: Scores) -> [String: Any] {
-        ["liver_dice": finite(nanMean(s.liverDice)), "tumor_dice": finite(nanMean(s.tumorDice)), "encoder_change": finite(s.encoderChange),
+    static func json(_ s: Scores, change: Double) -> [String: Any] {
+        ["liver_dice": finite(nanMean(s.liverDice)), "tumor_dice": finite(nanMean(s.tumorDice)), "encoder_change": finite(change),
          "per_case": Dictionary(uniqueKeysWithValues: s.cases.indices.map { i in
              (s.cases[i], ["liver_dice": finite(s.liverDice[i]), "tumor_dice": finite(s.tumorDice[i])])
          })]
     }
 
-    static func table(_ rows: [(UInt64, Scores, Scores)], estimates e: Estimates) -> String {
+    static func table(_ rows: [(UInt64, Scores, Scores, (baseline: Double, ssl: Double))], estimates e: Estimates) -> String {
         var lines = ["| seed | liver DSC baseline | liver DSC SSL | tumour DSC baseline | tumour DSC SSL | encoder change baseline | encoder change SSL |",
                      "|---|---|---|---|---|---|---|"]
-        for (seed, b, s) in rows {
+        for (seed, b, s, change) in rows {
             lines.append(String(format: "| %llu | %.4f | %.4f | %.4f | %.4f | %.3f | %.3f |", seed, nanMean(b.liverDice), nanMean(s.liverDice),
-                                nanMean(b.tumorDice), nanMean(s.tumorDice), b.encoderChange, s.encoderChange))
+                                nanMean(b.tumorDice), nanMean(s.tumorDice), change.baseline, change.ssl))
         }
         func ci(_ x: Estimate) -> String { String(format: "%.4f [%.4f, %.4f]", x.value, x.low, x.high) }
         lines.append("| all (95 % CI) | \(ci(e.liver.baseline)) | \(ci(e.liver.ssl)) | \(ci(e.tumor.baseline)) | \(ci(e.tumor.ssl)) | | |")
