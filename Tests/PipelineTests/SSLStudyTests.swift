@@ -87,6 +87,29 @@ final class SSLStudyTests: XCTestCase {
         XCTAssertEqual(e.cases, 8)
     }
 
+    /// The probe's classifier: a feature that carries the label gives AUC 1 on held-out rows, features unrelated to it
+    /// about 0.5; the solver solves.
+    func testProbeClassifierSeparatesWhatIsSeparable() {
+        var rng = SplitMix64(seed: 4)
+        func rows(_ n: Int, informative: Bool) -> ([[Double]], [Bool]) {
+            var x: [[Double]] = [], y: [Bool] = []
+            for _ in 0..<n {
+                let label = rng.chance(0.3)
+                x.append([rng.gaussian() * 5, (informative && label ? 3 : 0) + rng.gaussian() * 0.5, rng.gaussian() + 100])
+                y.append(label)
+            }
+            return (x, y)
+        }
+        for (informative, low, high) in [(true, 0.99, 1.0), (false, 0.4, 0.6)] {
+            let (xa, ya) = rows(600, informative: informative), (xb, yb) = rows(600, informative: informative)
+            let model = EncoderProbe.fit(xa, ya, ridge: 1e-2)
+            let auc = rocAUC(positive: yb, scores: xb.map { EncoderProbe.score($0, model) })
+            XCTAssertTrue((low...high).contains(auc), "informative \(informative): AUC \(auc)")
+        }
+        let w = EncoderProbe.solve([[4, 1, 0], [1, 3, 1], [0, 1, 2]], [6, 10, 8])
+        for (a, b) in zip(w, [1.0, 2, 3]) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+    }
+
     /// The smallest study that does everything: one seed, 3 unlabeled volumes (the real-scan folder missing), 2 labeled, 2 held out.
     func testTinyStudyEndToEndAndResume() throws {
         let dir = try temporaryFolder("ssl-study")
@@ -120,6 +143,14 @@ final class SSLStudyTests: XCTestCase {
             // initialisations would be about √2 apart, so < 1 also shows the SSL run loaded the pretrained encoder.
             XCTAssertTrue(change > 0 && change < 1, "fine-tuning moved the encoder a little: \(change)")
             XCTAssertEqual((v["per_case"] as? [String: Any])?.count, 2)
+        }
+        // The probe: 5 labeled cases × 4 crops × (64/8 · 32/8 · 32/8) tokens each, fitted on the pool (3), scored on the test (2).
+        let probe = try XCTUnwrap(seeds[0]["linear_probe"] as? [String: Any])
+        for encoder in ["random_init", "pretrained"] {
+            let p = try XCTUnwrap(probe[encoder] as? [String: Any])
+            XCTAssertEqual(p["train_tokens"] as? Int, 3 * 4 * 128); XCTAssertEqual(p["test_tokens"] as? Int, 2 * 4 * 128)
+            let positives = try XCTUnwrap(p["test_tumour_tokens"] as? Int)
+            XCTAssertTrue(positives > 0 && positives < 2 * 4 * 128, "crops drawn around tumours hold tumour and other tokens: \(positives)")
         }
         let pretraining = try XCTUnwrap(seeds[0]["pretraining"] as? [String: Any])
         XCTAssertEqual(pretraining["steps"] as? Int, 3, "3 volumes × 2 samples in batches of 2")

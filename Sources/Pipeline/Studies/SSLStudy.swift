@@ -14,8 +14,9 @@ import Volumes
 /// initialisation and data order), and score both on held-out cases that are the same for every seed. Reports the
 /// mean held-out DSC of each variant and their paired difference with bootstrap 95 % intervals (test cases
 /// resampled, every seed kept), and the evidence that says whether pretraining did anything: each task's loss at the
-/// start and end of pretraining beside its chance level, and how far fine-tuning moved each encoder from where it
-/// started. Finished variants are kept, so a stopped study continues where it stopped.
+/// start and end of pretraining beside its chance level, how far fine-tuning moved each encoder from where it
+/// started, and a linear probe (`EncoderProbe`) of the pretrained encoder beside the random one the baseline starts
+/// from. Finished variants are kept, so a stopped study continues where it stopped.
 public struct SSLStudy {
     public let options: SSLStudyOptions
     public let makeBackend: () throws -> Backend
@@ -41,7 +42,8 @@ public struct SSLStudy {
         let o = options
         let (unlabeled, pool, test) = try cohorts()
         say("pretraining set: \(unlabeled.count) volumes; labeled pool \(pool.count), held out \(test.count) (\(seconds(start)))")
-        var perSeed: [(seed: UInt64, pretrain: [String: Any], baseline: Scores, ssl: Scores, change: (baseline: Double, ssl: Double))] = []
+        var perSeed: [(seed: UInt64, pretrain: [String: Any], baseline: Scores, ssl: Scores, change: (baseline: Double, ssl: Double),
+                       probe: (random: EncoderProbe.Result, pretrained: EncoderProbe.Result))] = []
         for seed in o.seeds {
             let dir = o.out.appendingPathComponent("seed\(seed)")
             let chosen = Self.labeledSubset(pool, count: o.labeled, seed: seed)
@@ -58,7 +60,8 @@ public struct SSLStudy {
             let curves = try Self.pretrainingCurves(dir.appendingPathComponent("pretrain/log.jsonl"), batch: o.pretrainBatch)
             let change = (baseline: try encoderChange(from: try initialWeights(seed: seed), to: dir.appendingPathComponent("baseline/final.safetensors")),
                           ssl: try encoderChange(from: try SafeTensorsFile(contentsOf: encoder), to: dir.appendingPathComponent("ssl/final.safetensors")))
-            perSeed.append((seed, curves, baseline, ssl, change))
+            let probe = try probeEncoders(encoder, seed: seed, train: pool, test: test, backend: backend)
+            perSeed.append((seed, curves, baseline, ssl, change, probe))
             say(String(format: "seed %llu: tumour DSC baseline %.4f, SSL %.4f; liver %.4f / %.4f (%@)", seed, nanMean(baseline.tumorDice),
                        nanMean(ssl.tumorDice), nanMean(baseline.liverDice), nanMean(ssl.liverDice), seconds(start)))
         }
@@ -68,13 +71,17 @@ public struct SSLStudy {
             "seeds": perSeed.map { s in
                 ["seed": Int(s.seed), "labeled": Self.labeledSubset(pool, count: o.labeled, seed: s.seed).map(\.patient),
                  "pretraining": s.pretrain,
+                 "linear_probe": ["random_init": s.probe.random.json, "pretrained": s.probe.pretrained.json,
+                                  "stage": EncoderProbe(roi: o.roi, spacing: o.spacing).stage,
+                                  "what": "ridge classifier on frozen encoder tokens (tumour ≥ 25 % of the token's voxels); fitted on the labeled pool, AUC on the held-out cases"] as [String: Any],
                  "baseline": Self.json(s.baseline, change: s.change.baseline), "ssl": Self.json(s.ssl, change: s.change.ssl)] as [String: Any]
             },
             "estimates": estimates.json,
         ]
         try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
             .writeAtomically(to: o.out.appendingPathComponent("study.json"))
-        let table = Self.table(perSeed.map { ($0.seed, $0.baseline, $0.ssl, $0.change) }, estimates: estimates)
+        let table = Self.table(perSeed.map { ($0.seed, $0.baseline, $0.ssl, $0.change, ($0.probe.random.auc, $0.probe.pretrained.auc)) },
+                               estimates: estimates)
         try (table + "\n").writeAtomically(to: o.out.appendingPathComponent("study.md"))
         say("\n" + table)
         say("\nstudy: \(o.out.appendingPathComponent("study.json").path) (\(seconds(start)) in all)")
@@ -168,6 +175,20 @@ public struct SSLStudy {
         return try SafeTensorsFile(data: try w.encoded(), name: "the baseline's initial weights (seed \(seed))")
     }
 
+    /// The linear probe on the seed's random initial encoder (the baseline's start) and on its pretrained encoder.
+    func probeEncoders(_ encoder: URL, seed: UInt64, train: [CaseEntry], test: [CaseEntry], backend: Backend) throws
+        -> (random: EncoderProbe.Result, pretrained: EncoderProbe.Result)
+    {
+        var probe = EncoderProbe(roi: options.roi, spacing: options.spacing)
+        probe.seed = seed
+        let config = SwinUNETRConfig(inChannels: 1, outChannels: 3, featureSize: options.featureSize)
+        let random = try SwinUNETR(config, backend: backend, seed: seed)
+        let pretrained = try SwinUNETR(config, backend: backend, seed: seed)
+        try FineTuner.loadEncoder(encoder, into: pretrained, backend: backend)
+        return (try probe.run(encoder: random.swinViT, train: train, test: test, backend: backend),
+                try probe.run(encoder: pretrained.swinViT, train: train, test: test, backend: backend))
+    }
+
     /// How far fine-tuning moved the encoder: ‖after − before‖ / ‖before‖ over its learned tensors (`swinViT.*`).
     func encoderChange(from before: SafeTensorsFile, to weights: URL) throws -> Double {
         try Self.relativeChange(from: before, to: try SafeTensorsFile(contentsOf: weights), prefix: "swinViT.")
@@ -245,15 +266,17 @@ public struct SSLStudy {
          })]
     }
 
-    static func table(_ rows: [(UInt64, Scores, Scores, (baseline: Double, ssl: Double))], estimates e: Estimates) -> String {
-        var lines = ["| seed | liver DSC baseline | liver DSC SSL | tumour DSC baseline | tumour DSC SSL | encoder change baseline | encoder change SSL |",
-                     "|---|---|---|---|---|---|---|"]
-        for (seed, b, s, change) in rows {
-            lines.append(String(format: "| %llu | %.4f | %.4f | %.4f | %.4f | %.3f | %.3f |", seed, nanMean(b.liverDice), nanMean(s.liverDice),
-                                nanMean(b.tumorDice), nanMean(s.tumorDice), change.baseline, change.ssl))
+    static func table(_ rows: [(UInt64, Scores, Scores, (baseline: Double, ssl: Double), (random: Double, pretrained: Double))],
+                      estimates e: Estimates) -> String {
+        var lines = ["| seed | liver DSC baseline | liver DSC SSL | tumour DSC baseline | tumour DSC SSL | encoder change baseline | encoder change SSL | probe AUC random init | probe AUC pretrained |",
+                     "|---|---|---|---|---|---|---|---|---|"]
+        for (seed, b, s, change, probe) in rows {
+            lines.append(String(format: "| %llu | %.4f | %.4f | %.4f | %.4f | %.3f | %.3f | %.3f | %.3f |", seed, nanMean(b.liverDice),
+                                nanMean(s.liverDice), nanMean(b.tumorDice), nanMean(s.tumorDice), change.baseline, change.ssl,
+                                probe.random, probe.pretrained))
         }
         func ci(_ x: Estimate) -> String { String(format: "%.4f [%.4f, %.4f]", x.value, x.low, x.high) }
-        lines.append("| all (95 % CI) | \(ci(e.liver.baseline)) | \(ci(e.liver.ssl)) | \(ci(e.tumor.baseline)) | \(ci(e.tumor.ssl)) | | |")
+        lines.append("| all (95 % CI) | \(ci(e.liver.baseline)) | \(ci(e.liver.ssl)) | \(ci(e.tumor.baseline)) | \(ci(e.tumor.ssl)) | | | | |")
         lines.append("")
         lines.append("SSL − baseline: liver DSC \(ci(e.liver.difference)), tumour DSC \(ci(e.tumor.difference)); SSL better on "
                      + "\(e.sslBetterTumor) of \(e.cases) (seed, case) pairs")
