@@ -18,7 +18,9 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("feature-size")) var featureSize = 12
     @Option(help: "Sub-volume size (D,H,W: left–right, back–front, foot–head after RAS).") var roi = "64,32,32"
     @Option(help: "Resampling spacing in mm.") var spacing = "4.0"
-    @Option(name: .customLong("pretrain-epochs")) var pretrainEpochs = 2
+    @Option(name: .customLong("pretrain-epochs"), help: "Pretraining epochs (over the training CTs and the classification cohort's CTs).")
+    var pretrainEpochs = 4
+    @Option(name: .customLong("pretrain-batch"), help: "Sub-volumes per pretraining step (two views each; at least 2).") var pretrainBatch = 4
     @Option(help: "Fine-tuning epochs per variant.") var epochs = 36
     @Option(help: "Sub-volumes per fine-tuning step.") var batch = 2
     @Option(help: "Peak fine-tuning learning rate.") var lr = 3e-3
@@ -49,6 +51,7 @@ struct DemoCommand: ParsableCommand {
         _ = try roiTriple(roi, "--roi")
         _ = try spacingTriple(spacing, "--spacing")
         try check("--pretrain-epochs", pretrainEpochs, in: Limits.epochs)
+        try check("--pretrain-batch", pretrainBatch, in: 2...Limits.batch.upperBound, " (the contrastive task compares at least 2 sub-volumes)")
         try check("--epochs", epochs, in: Limits.epochs)
         try check("--batch", batch, in: Limits.batch)
         try check("--lr", lr, in: .above(0, 10))
@@ -69,7 +72,7 @@ struct DemoCommand: ParsableCommand {
         get throws {
             var o = DemoOptions()
             o.out = URL(fileURLWithPath: out); o.cases = cases; o.inPlane = try inPlaneGrid(inPlane); o.featureSize = featureSize
-            o.roi = try roiTriple(roi, "--roi"); o.spacing = try spacingTriple(spacing, "--spacing"); o.pretrainEpochs = pretrainEpochs
+            o.roi = try roiTriple(roi, "--roi"); o.spacing = try spacingTriple(spacing, "--spacing"); o.pretrainEpochs = pretrainEpochs; o.pretrainBatch = pretrainBatch
             o.epochs = epochs; o.batch = batch; o.lr = lr; o.batchDice = !noBatchDice; o.real = URL(fileURLWithPath: real); o.seed = seed
             o.quiet = quiet; o.sequential = sequential
             o.classifyCases = classifyCases; o.classifyInPlane = try inPlaneGrid(classifyInPlane, "--classify-in-plane")

@@ -81,6 +81,7 @@ final class OptionValidationTests: XCTestCase {
         (["demo", "--cases", "0"], "--cases"),
         (["demo", "--lr", "inf"], "--lr"),
         (["demo", "--classify-cases", "0"], "--classify-cases"),
+        (["demo", "--pretrain-batch", "1"], "--pretrain-batch"),
         (["demo", "--classify-cases", "3"], "--classify-cases 3: 5 folds need at least 5 cases"),
         (["demo", "--classify-in-plane", "0,0"], "--classify-in-plane"),
         (["demo", "--classifier-size", "10"], "--classifier-size"),

@@ -128,6 +128,12 @@ final class TrainingCommandTests: XCTestCase {
             XCTAssertEqual(gt["patients"] as? Int, 3)
             XCTAssertTrue(((gt["accuracy"] as? [String: Any])?["value"] as? Double).map { (0...1).contains($0) } ?? false, "\(gt)")
             XCTAssertNotNil(classification["predicted_masks"])
+            // Pretraining saw the training CTs and the classification cohort's 3 CTs, 4 crops a step (drop-last).
+            let pretraining = try XCTUnwrap(summaries.last?["pretraining"] as? [String: Any])
+            let volumes = try XCTUnwrap(summaries.last?["train_cases"] as? Int) + 3
+            XCTAssertEqual(pretraining["volumes"] as? Int, volumes)
+            XCTAssertEqual(pretraining["steps"] as? Int, volumes * 2 / 4)
+            XCTAssertNotNil((pretraining["contrast"] as? [String: Any])?["chance"])
             let reports = try XCTUnwrap(summaries.last?["reports"] as? [String])
             XCTAssertEqual(reports.count, summaries.last?["held_out_cases"] as? Int)
             for dir in reports {

@@ -59,8 +59,13 @@ public struct Demo {
         let cvJob = try (sideBySide ? makeBackend() : nil).map { b in
             BackgroundJob { try classification.crossValidate(cohort, backend: b, label: "classify") }
         }
-        let encoder = try segmentation.pretrain(train, backend: backend)
-        say("pretrained (inpaint, flip, contrast): \(encoder.path) (\(elapsed()))")
+        // Pretraining sees more volumes than fine-tuning labels: the training CTs and the classification cohort's CTs (other
+        // patients than the held-out ones; their labels are not used).
+        let volumes = train + cohort.cases.map { CaseEntry(image: $0.image, label: nil, tumourType: nil, patient: "classification-" + $0.patient) }
+        let encoder = try segmentation.pretrain(volumes, backend: backend)
+        let curves = try SSLStudy.pretrainingCurves(out.appendingPathComponent("pretrain/log.jsonl"), batch: options.pretrainBatch)
+        say("pretrained (inpaint, flip, contrast) on \(volumes.count) volumes: \(encoder.path) (\(elapsed()))")
+        say(SSLStudy.describe(curves))
         let ssl = try segmentation.fineTune("ssl", encoder: encoder, backend: backend)
         say("ssl fine-tuned and evaluated (\(elapsed()))")
         let baseline = try baselineJob?.wait() ?? segmentation.fineTune("baseline", encoder: nil, backend: backend)
@@ -75,6 +80,7 @@ public struct Demo {
 
         var summary: [String: Any] = ["device": backend.deviceName, "held_out_cases": heldOut.count, "train_cases": train.count,
                                       "settings": options.json, "baseline": baseline.json, "ssl": ssl.json,
+                                      "pretraining": curves.merging(["volumes": volumes.count]) { a, _ in a },
                                       "classification": outcome.json, "reports": outcome.reports.map(\.path) + real.reports.map(\.path),
                                       "real_scans": real.json]
         summary["seconds"] = Date().timeIntervalSince(start)

@@ -15,12 +15,13 @@ struct DemoSegmentation {
     /// Label each job's progress lines (jobs side by side).
     let label: Bool
 
-    /// Pretrains the Swin encoder on the training cases (labels unused); returns encoder.safetensors.
-    func pretrain(_ train: [CaseEntry], backend: Backend) throws -> URL {
+    /// Pretrains the Swin encoder on `volumes` (labels unused); returns encoder.safetensors.
+    func pretrain(_ volumes: [CaseEntry], backend: Backend) throws -> URL {
         var p = PretrainOptions()
-        p.featureSize = options.featureSize; p.roi = options.roi; p.batchSize = 2; p.samplesPerVolume = 2; p.epochs = options.pretrainEpochs
+        p.featureSize = options.featureSize; p.roi = options.roi; p.batchSize = options.pretrainBatch; p.samplesPerVolume = 2
+        p.epochs = options.pretrainEpochs
         p.spacing = options.spacing; p.seed = options.seed; p.checkpointEvery = 1000; p.projection = 128
-        let pre = try Pretrainer(options: p, cases: train, directory: options.out.appendingPathComponent("pretrain"), backend: backend,
+        let pre = try Pretrainer(options: p, cases: volumes, directory: options.out.appendingPathComponent("pretrain"), backend: backend,
                                  quiet: options.quiet, label: label ? "pretrain" : nil)
         try pre.run(resume: false)
         return pre.encoderURL

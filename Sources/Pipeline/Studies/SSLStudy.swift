@@ -229,6 +229,15 @@ public struct SSLStudy {
 
     static let log4 = Foundation.log(4.0)
 
+    /// One line per task of `pretrainingCurves`: first → last tenth, and the chance level.
+    static func describe(_ curves: [String: Any]) -> String {
+        ["inpaint", "flip", "contrast"].compactMap { task -> String? in
+            guard let c = curves[task] as? [String: Any], let first = c["first"] as? Double, let last = c["last"] as? Double else { return nil }
+            let chance = (c["chance"] as? Double).map { String(format: " (chance %.3f)", $0) } ?? ""
+            return String(format: "  %@ loss %.3f → %.3f%@", task, first, last, chance)
+        }.joined(separator: "\n")
+    }
+
     /// Means over seeds and test cases, and SSL − baseline, each with a bootstrap 95 % interval (test cases resampled).
     struct Estimates {
         var liver: (baseline: Estimate, ssl: Estimate, difference: Estimate)
