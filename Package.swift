@@ -74,7 +74,7 @@ let package = Package(
                                                              "TestSupport"]),
         .testTarget(name: "TrainTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "SeededRandom", "Train", "TrainingLoop",
                                                     "Volumes", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kernels", "Metrics", "Models", "SafeTensors", "Volumes", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Autograd", "Classification", "Kernels", "Metrics", "Models", "SafeTensors", "Volumes", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Kernels", "Autograd", "Models", "SafeTensors", "Train", "TrainingLoop", "TestSupport"]),
     ]
 )

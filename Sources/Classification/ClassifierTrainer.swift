@@ -40,6 +40,8 @@ public final class ClassifierTrainer {
     /// A checkpoint (about 390 MB at Inception-v3's size) at every epoch's end, or only every `checkpointEvery` steps
     /// and at the end of the run.
     public var checkpointEachEpoch = true
+    /// How the training slices were cut: recorded in classifier.safetensors.
+    public var slicing = SliceSettings()
     let log: RunLog
 
     public init(options: ClassifierOptions, directory: URL, backend: Backend, quiet: Bool, label: String? = nil) throws {
@@ -137,7 +139,7 @@ public final class ClassifierTrainer {
             log.say("weights averaged over the last \(options.epochs - swaFrom) epochs; BatchNorm statistics recomputed")
         }
         model.training = false
-        try ClassifierWeights.write(model, options: options, size: size, to: weightsURL, backend: backend)
+        try ClassifierWeights.write(model, options: options, size: size, slicing: slicing, to: weightsURL, backend: backend)
     }
 
     /// torch.optim.swa_utils.update_bn: running statistics recomputed as the cumulative average over one

@@ -5,14 +5,15 @@ import Models
 import SafeTensors
 
 /// A trained classifier on disk (classifier.safetensors: torchvision keys, the paper's head as fc.0/3/6, the
-/// options and input size in the metadata) and patient-level prediction with it.
+/// options, input size and slice settings in the metadata) and patient-level prediction with it.
 public enum ClassifierWeights {
     public static let format = "swinliver.inception_v3.v1"
 
-    public static func write(_ model: InceptionV3, options: ClassifierOptions, size: Int, to url: URL, backend: Backend) throws {
+    public static func write(_ model: InceptionV3, options: ClassifierOptions, size: Int, slicing: SliceSettings, to url: URL,
+                             backend: Backend) throws {
         var w = SafeTensorsWriter()
         w.metadata = ["format": format, "classes": tumourClassNames.joined(separator: ","), "size": "\(size)",
-                      "options": String(decoding: try JSONEncoder().encode(options), as: UTF8.self)]
+                      "options": String(decoding: try JSONEncoder().encode(options), as: UTF8.self), "slicing": slicing.metadata]
         try model.stateDict(into: &w, backend: backend)
         try w.write(to: url)
     }
@@ -28,6 +29,11 @@ public enum ClassifierWeights {
         let model = try InceptionV3(classes: tumourClassNames.count, auxLogits: o.auxLogits, head: .mlp(dropout: o.dropout), backend: backend)
         try model.load(from: file, backend: backend)
         return (model, size)
+    }
+
+    /// How the classifier's training slices were cut (a report cuts its slices the same way).
+    public static func slicing(_ url: URL) throws -> SliceSettings {
+        try SliceSettings(metadata: try SafeTensorsFile(contentsOf: url).metadata["slicing"], source: url.path)
     }
 
     /// Slices (size × size each) as one (count, 3, size, size) batch, the image repeated over the 3 channels.

@@ -21,6 +21,8 @@ public struct CrossValidation {
     public var label: String?
     /// Each fold's trainer checkpoints at every epoch's end (`ClassifierTrainer.checkpointEachEpoch`).
     public var checkpointEachEpoch = true
+    /// How the slices were cut (`SliceSettings.read(folder:)`): recorded in each fold's classifier.
+    public var slicing = SliceSettings()
 
     public init(folds: Int = 5, options: ClassifierOptions, replicates: Int = 2000, quiet: Bool = false, label: String? = nil) {
         self.folds = folds; self.options = options; self.replicates = replicates; self.quiet = quiet; self.label = label
@@ -60,6 +62,7 @@ public struct CrossValidation {
                 let trainer = try ClassifierTrainer(options: options, directory: dir, backend: backend, quiet: quiet,
                                                     label: label.map { "\($0) fold \(k + 1)" })
                 trainer.checkpointEachEpoch = checkpointEachEpoch
+                trainer.slicing = slicing
                 let continuing = resume && FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
                 progress("fold \(k + 1)/\(folds): \(train.count) training, \(test.count) test patients\(continuing ? " (resumed)" : "")")
                 try trainer.train(train, resume: continuing)

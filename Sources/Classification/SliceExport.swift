@@ -4,7 +4,7 @@ import Volumes
 
 /// Writes the classifier's input for a set of cases — the 15 axial slices through each largest tumour as 16-bit
 /// lossless PNG files — with manifest.csv (patient,slice,class,file). Cases without a tumour in their mask are
-/// listed in no_tumour.csv instead.
+/// listed in no_tumour.csv instead; slicing.json records the settings (`SliceSettings`).
 public enum SliceExport {
     public struct Case: Sendable {
         public var patient: String, image: URL, mask: URL, type: String
@@ -24,9 +24,10 @@ public enum SliceExport {
         dataset.compactMap { c in c.label.map { Case(patient: c.patient, image: c.image, mask: $0, type: c.tumourType?.rawValue ?? "") } }
     }
 
-    public static func write(_ cases: [Case], to dir: URL, window: SliceWindow = .auto, marginMM: Double = 0,
+    public static func write(_ cases: [Case], to dir: URL, settings: SliceSettings = SliceSettings(),
                              progress: (String) -> Void = { _ in }) throws -> Written {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try settings.write(folder: dir)
         for c in cases { try CaseName.check(c.patient, "\(c.image.path): patient id") }
         var manifest = ["patient,slice,class,file"], written = Written()
         for c in cases {
@@ -34,7 +35,7 @@ public enum SliceExport {
             try NIfTI.checkPair(image: image, imageFile: c.image.path, label: label, labelFile: c.mask.path)
             try NIfTI.checkLabels(label, file: c.mask.path)
             let img = try Preprocessing.orient(image), lab = try Preprocessing.orient(label)
-            guard let s = try TumourSlices.extract(ct: img, label: lab, window: window, marginMM: marginMM) else {
+            guard let s = try TumourSlices.extract(ct: img, label: lab, window: settings.window, marginMM: settings.marginMM) else {
                 written.missing.append(c.patient)
                 progress("\(c.patient): no tumour (label 2) in \(c.mask.lastPathComponent); no slices written")
                 continue

@@ -2,7 +2,7 @@ import Foundation
 import Volumes
 
 /// How the CT is windowed before each slice's min–max rescaling.
-public enum SliceWindow: String, CaseIterable, Sendable {
+public enum SliceWindow: String, CaseIterable, Sendable, Codable {
     /// Per study: HU clipped to the 1st–99th percentile of the voxels labelled liver or tumour (the
     /// paper optimised level and width per study; this rule is our reading of it: the organ's own
     /// intensity range, robust to outliers such as calcifications or contrast in vessels).

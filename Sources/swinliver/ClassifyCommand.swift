@@ -89,6 +89,7 @@ struct ClassifyTrain: ParsableCommand {
         let patients = try args.read()
         let trainer = try ClassifierTrainer(options: args.options, directory: URL(fileURLWithPath: args.out), backend: try args.device.backend(),
                                             quiet: args.quiet)
+        trainer.slicing = try SliceSettings.read(folder: URL(fileURLWithPath: args.slices))
         try trainer.train(patients, resume: args.resume)
         print("weights: \(trainer.weightsURL.path)")
     }
@@ -115,9 +116,12 @@ struct ClassifyCV: ParsableCommand {
         let second = try alsoScore.map { folder in
             let set = try SliceSet.read(URL(fileURLWithPath: folder), size: patients[0].size)
             try CrossValidation.checkSecondSet(set, named: "--also-score \(folder)", of: patients)
+            let (a, b) = (try SliceSettings.read(folder: URL(fileURLWithPath: args.slices)), try SliceSettings.read(folder: URL(fileURLWithPath: folder)))
+            guard a == b else { throw InputError("--also-score \(folder): its slices were cut with \(b), the training slices with \(a)") }
             return set
         }
-        let cv = CrossValidation(folds: folds, options: args.options, replicates: replicates, quiet: args.quiet)
+        var cv = CrossValidation(folds: folds, options: args.options, replicates: replicates, quiet: args.quiet)
+        cv.slicing = try SliceSettings.read(folder: URL(fileURLWithPath: args.slices))
         let backend = try args.device.backend(), out = URL(fileURLWithPath: args.out)
         let r = try cv.run(patients: patients, directory: out, backend: backend, resume: args.resume) { print($0) }
         var lines = [("", r.scores)]

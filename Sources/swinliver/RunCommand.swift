@@ -18,22 +18,21 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("cls-weights"), help: "Classifier weights (classify train).") var clsWeights: String
     @Option(help: "Output folder (one subfolder per CT).") var out: String
     @Option(name: .customLong("review-below"), help: "Flag for review when the top class probability is below this.") var reviewBelow = 0.6
-    @Option(help: "Slice window: auto or none.") var window = "auto"
     @Flag(name: .customLong("all-components"), help: "Keep every liver/tumour component (default: only the largest liver ∪ tumour component).")
     var allComponents = false
     @OptionGroup var device: DeviceOptions
 
     func validate() throws {
-        guard SliceWindow(rawValue: window) != nil else { throw ValidationError("--window \(window): must be auto or none") }
         try check("--review-below", reviewBelow, in: .closed(0, 1))
     }
 
     func run() throws {
-        let sliceWindow = SliceWindow(rawValue: window)!
         let backend = try device.backend()
         var segmenter = try Segmenter(weights: URL(fileURLWithPath: segWeights), backend: backend)
         segmenter.largestComponent = !allComponents
         let (classifier, size) = try loadClassifier(clsWeights, backend: backend)
+        // Slices are cut as the classifier's training slices were (window, margin: recorded in its weights).
+        let slicing = try ClassifierWeights.slicing(URL(fileURLWithPath: clsWeights))
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw ValidationError("\(input): no such file or folder") }
         let cts = isDir.boolValue
@@ -43,7 +42,7 @@ struct RunCommand: ParsableCommand {
             let name = NIfTI.stem(ct.lastPathComponent) ?? ct.lastPathComponent
             let dir = URL(fileURLWithPath: out).appendingPathComponent(name)
             let report = try CaseReport.run(ct: ct, segmenter: segmenter, classifier: classifier, size: size, backend: backend,
-                                            window: sliceWindow, reviewBelow: reviewBelow, into: dir)
+                                            slicing: slicing, reviewBelow: reviewBelow, into: dir)
             print("\(name): \(report.summary) → \(dir.path)")
         }
     }

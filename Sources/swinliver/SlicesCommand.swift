@@ -41,7 +41,7 @@ struct SlicesCommand: ParsableCommand {
                                       mask: URL(fileURLWithPath: mask!), type: type ?? "")]
         }
         let dir = URL(fileURLWithPath: out)
-        let written = try SliceExport.write(cases, to: dir, window: SliceWindow(rawValue: window)!, marginMM: margin) { print($0) }
+        let written = try SliceExport.write(cases, to: dir, settings: SliceSettings(window: SliceWindow(rawValue: window)!, marginMM: margin)) { print($0) }
         if !written.missing.isEmpty {
             print("\(written.missing.count) case(s) without a tumour listed in \(dir.appendingPathComponent("no_tumour.csv").path)")
         }

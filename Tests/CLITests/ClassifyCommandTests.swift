@@ -38,7 +38,7 @@ final class ClassifyCommandTests: XCTestCase {
         XCTAssertEqual(Set(again.dropFirst().map(String.init)), pooledRows)
     }
 
-    /// A missing `--also-score` folder, or one of other patients or other types, fails before any fold trains,
+    /// A missing `--also-score` folder, or one of other patients or cut another way, fails before any fold trains,
     /// naming the option and the folder.
     func testWrongSecondSliceSetFailsBeforeTraining() throws {
         let dir = try temporaryFolder("classify-also")
@@ -50,8 +50,10 @@ final class ClassifyCommandTests: XCTestCase {
             return out
         }
         let own = try slices("own", cases: 4, seed: 0), foreign = try slices("foreign", cases: 6, seed: 0)
+        let wider = dir.appendingPathComponent("slices-wider")
+        XCTAssertEqual(try runSwinLiver(["slices", "--data", dir.appendingPathComponent("data-own").path, "--out", wider.path, "--margin", "4"]).status, 0)
         for (second, expected) in [(dir.appendingPathComponent("no-such-slices").path, "no-such-slices"),
-                                   (foreign.path, "is not among the 4 patients")] {
+                                   (foreign.path, "is not among the 4 patients"), (wider.path, "were cut with window auto, margin 4.0 mm")] {
             let cv = dir.appendingPathComponent("cv-\(UUID().uuidString.prefix(6))")
             let r = try runSwinLiver(["classify", "cv", "--slices", own.path, "--out", cv.path, "--folds", "2", "--size", "75", "--epochs", "1",
                                       "--batch", "8", "--max-steps", "1", "--device", "cpu", "--also-score", second])

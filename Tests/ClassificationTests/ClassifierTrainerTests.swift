@@ -75,7 +75,9 @@ final class ClassifierTrainerTests: XCTestCase {
         let dir = try temporaryFolder("classifier")
         defer { try? FileManager.default.removeItem(at: dir) }
         let t = try ClassifierTrainer(options: o, directory: dir, backend: CPUBackend(), quiet: true)
+        t.slicing = SliceSettings(window: .none, marginMM: 7.5)
         try t.train(data, resume: false)
+        XCTAssertEqual(try ClassifierWeights.slicing(t.weightsURL), t.slicing, "the weights record how their slices were cut")
         let losses = try loggedLosses(dir).sorted { $0.key < $1.key }.map(\.value)
         XCTAssertEqual(losses.count, 6)
         XCTAssertLessThan(losses.suffix(2).reduce(0, +), losses.prefix(2).reduce(0, +), "\(losses)")

@@ -86,6 +86,24 @@ final class TumourSlicesTests: XCTestCase {
         }
     }
 
+    /// Slice settings survive a slices folder and a classifier's metadata; a folder without slicing.json was cut with the
+    /// defaults; a damaged file or metadata is an error naming it.
+    func testSliceSettingsRoundTripAndRefusals() throws {
+        let dir = try temporaryFolder("slicing")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        XCTAssertEqual(try SliceSettings.read(folder: dir), SliceSettings(window: .auto, marginMM: 0))
+        let s = SliceSettings(window: .none, marginMM: 12.5)
+        try s.write(folder: dir)
+        XCTAssertEqual(try SliceSettings.read(folder: dir), s)
+        XCTAssertEqual(try SliceSettings(metadata: s.metadata, source: "w"), s)
+        XCTAssertEqual(try SliceSettings(metadata: nil, source: "w"), SliceSettings())
+        try "{\"window\": \"sideways\", \"margin_mm\": 1}".write(to: dir.appendingPathComponent(SliceSettings.file), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SliceSettings.read(folder: dir)) { XCTAssertTrue("\($0)".contains("slicing.json"), "\($0)") }
+        XCTAssertThrowsError(try SliceSettings(metadata: "{\"window\": \"auto\", \"margin_mm\": -3}", source: "cls.safetensors")) {
+            XCTAssertTrue("\($0)".contains("cls.safetensors"), "\($0)")
+        }
+    }
+
     func testSixteenBitPNGRoundTrip() throws {
         let dir = try temporaryFolder("png")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,3 +1,5 @@
+import Autograd
+import Classification
 import Foundation
 import Kernels
 import Models
@@ -33,7 +35,7 @@ final class CaseReportTests: XCTestCase {
         try NIfTI.write(ct, to: url)
         let backend = CPUBackend()
         let classifier = try InceptionV3(classes: 3, auxLogits: false, head: .mlp(dropout: 0.5), backend: backend, seed: 1)
-        let report = try CaseReport(ct: url, mask: mask, classifier: classifier, size: 75, backend: backend, window: .auto, reviewBelow: 1.0)
+        let report = try CaseReport(ct: url, mask: mask, classifier: classifier, size: 75, backend: backend, slicing: SliceSettings(), reviewBelow: 1.0)
 
         let voxelML = 2.0 / 1000
         XCTAssertEqual(report.liverML, Double(mask.values.filter { $0 >= 1 }.count) * voxelML, accuracy: 1e-9)
@@ -58,6 +60,39 @@ final class CaseReportTests: XCTestCase {
         XCTAssertEqual(json["largest_tumour_axial_diameter_mm"] as? Double ?? 0, 16, accuracy: 1e-9)
     }
 
+    /// The report cuts its slices with the settings it is given (the classifier's): its probabilities are the classifier's
+    /// on slices cut that way, not on the default cut.
+    func testReportCutsSlicesAsTheClassifierWasTrained() throws {
+        let dir = try temporaryFolder("case-report-slicing")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (ct, mask) = phantom()
+        let url = dir.appendingPathComponent("ct.nii.gz")
+        try NIfTI.write(ct, to: url)
+        let backend = CPUBackend()
+        let classifier = try InceptionV3(classes: 3, auxLogits: false, head: .mlp(dropout: 0.5), backend: backend, seed: 1)
+        let wide = SliceSettings(window: .none, marginMM: 6)
+        func cut(_ s: SliceSettings) throws -> [[Float]] {
+            let image = try Preprocessing.orient(try NIfTI.read(url).volume), labels = try Preprocessing.orient(mask)
+            let c = try XCTUnwrap(try TumourSlices.extract(ct: image, label: labels, size: 75, window: s.window, marginMM: s.marginMM))
+            return (0..<c.count).map { Array(c.images[$0 * 75 * 75..<($0 + 1) * 75 * 75]) }
+        }
+        // A freshly initialised network gives the same output for any input (its BatchNorm statistics are 0 and 1): a few
+        // training-mode passes over both cuts give it statistics, and so an output that depends on its input.
+        classifier.training = true
+        for images in [try cut(wide), try cut(SliceSettings())] {
+            let tape = Tape(backend: backend, recording: false)
+            let x = try backend.upload(images.flatMap { im in [im, im, im].flatMap { $0 } }, shape: Shape(images.count, 3, 75, 75), name: "slices")
+            for _ in 0..<5 { _ = try classifier(tape.input(x), tape: tape) }
+        }
+        let report = try CaseReport(ct: url, mask: mask, classifier: classifier, size: 75, backend: backend, slicing: wide, reviewBelow: 0.6)
+        func probabilities(_ s: SliceSettings) throws -> [Double] {
+            try ClassifierWeights.predict(classifier, backend: backend, images: try cut(s), size: 75)
+        }
+        let p = try XCTUnwrap(report.probabilities)
+        for (a, b) in zip(p, try probabilities(wide)) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertNotEqual(p, try probabilities(SliceSettings()))
+    }
+
     func testNoTumourMeansNoType() throws {
         let dir = try temporaryFolder("case-report-none")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -68,7 +103,7 @@ final class CaseReportTests: XCTestCase {
         try NIfTI.write(ct, to: url)
         let backend = CPUBackend()
         let classifier = try InceptionV3(classes: 3, auxLogits: false, head: .mlp(dropout: 0.5), backend: backend, seed: 1)
-        let report = try CaseReport(ct: url, mask: mask, classifier: classifier, size: 75, backend: backend, window: .auto, reviewBelow: 0.6)
+        let report = try CaseReport(ct: url, mask: mask, classifier: classifier, size: 75, backend: backend, slicing: SliceSettings(), reviewBelow: 0.6)
         XCTAssertNil(report.probabilities)
         XCTAssertTrue(report.tumourML.isEmpty)
         XCTAssertFalse(report.needsReview)

@@ -22,6 +22,7 @@ public struct DemoClassification {
         o.dropout = options.classifierDropout
         o.checkpointEvery = 1000
         var cv = CrossValidation(folds: options.folds, options: o, replicates: options.replicates, quiet: options.quiet)
+        cv.slicing = options.slicing
         cv.checkpointEachEpoch = false   // 50 epoch ends × ~390 MB otherwise; the demo does not resume
         return cv
     }
@@ -42,7 +43,7 @@ public struct DemoClassification {
         }
         let cases = try Dataset.cases(at: data)
         let gtDir = dir.appendingPathComponent("slices-ground-truth")
-        _ = try SliceExport.write(SliceExport.cases(of: cases), to: gtDir)
+        _ = try SliceExport.write(SliceExport.cases(of: cases), to: gtDir, settings: options.slicing)
         say("classification cohort: \(cases.count) synthetic cases (seed \(options.classifySeed)), slices in \(gtDir.path)")
         return Cohort(cases: cases, patients: try SliceSet.read(gtDir, size: options.classifierSize))
     }
@@ -61,7 +62,7 @@ public struct DemoClassification {
         /// Mean tumour Dice of the SSL model's masks on the classification cohort.
         public var tumourDice: Double
         public var reports: [URL]
-        public var reportClassifier: (model: InceptionV3, size: Int)
+        public var reportClassifier: (model: InceptionV3, size: Int, slicing: SliceSettings)
         public var json: [String: Any]
         public var table: String
     }
@@ -86,18 +87,21 @@ public struct DemoClassification {
         let tumourDice = dice.reduce(0, +) / Double(max(dice.count, 1))
         say(String(format: "segmented %d classification cases with the SSL model (tumour DSC %.3f on this cohort)", dice.count, tumourDice))
         let predDir = dir.appendingPathComponent("slices-predicted")
-        let written = try SliceExport.write(predictedCases, to: predDir)
+        let written = try SliceExport.write(predictedCases, to: predDir, settings: options.slicing)
         if !written.missing.isEmpty { say("\(written.missing.count) predicted mask(s) without a tumour: \(written.missing.joined(separator: ", "))") }
         let predicted = written.slices.isEmpty ? nil
             : try cv.score(try SliceSet.read(predDir, size: options.classifierSize), named: "predicted-masks", of: cohort.patients,
                            assignment: result.assignment, directory: dir.appendingPathComponent("cv"), backend: backend)
 
-        let classifier = try ClassifierWeights.load(dir.appendingPathComponent("cv/fold1/classifier.safetensors"), backend: backend)
+        let fold1 = dir.appendingPathComponent("cv/fold1/classifier.safetensors")
+        let loaded = try ClassifierWeights.load(fold1, backend: backend)
+        let classifier = (model: loaded.model, size: loaded.size, slicing: try ClassifierWeights.slicing(fold1))
         var reports: [URL] = []
         for ct in heldOutCTs {
             let name = NIfTI.stem(ct.lastPathComponent) ?? ct.lastPathComponent
             let out = dir.appendingPathComponent("reports").appendingPathComponent(name)
-            let r = try CaseReport.run(ct: ct, segmenter: segmenter, classifier: classifier.model, size: classifier.size, backend: backend, into: out)
+            let r = try CaseReport.run(ct: ct, segmenter: segmenter, classifier: classifier.model, size: classifier.size, backend: backend,
+                                       slicing: classifier.slicing, into: out)
             say("\(name): \(r.summary) → \(out.path)")
             reports.append(out)
         }

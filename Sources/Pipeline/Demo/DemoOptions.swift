@@ -1,3 +1,4 @@
+import Classification
 import Foundation
 import Volumes
 
@@ -36,6 +37,8 @@ public struct DemoOptions: Sendable {
     public var classifierBatch = 16
     public var classifierLR = 1e-3
     public var classifierDropout: Float = 0.2
+    /// How the classifier's slices are cut, from ground-truth and from predicted masks alike.
+    public var slicing = SliceSettings()
     public var folds = 5
     public var replicates = 2000
 
@@ -48,7 +51,7 @@ public struct DemoOptions: Sendable {
         ["feature_size": featureSize, "in_plane": "\(inPlane.0),\(inPlane.1)", "roi": roi, "spacing": spacing, "pretrain_epochs": pretrainEpochs, "pretrain_batch": pretrainBatch,
          "epochs": epochs, "batch": batch, "lr": lr, "cases": cases, "seed": seed, "batch_dice": batchDice, "class_ratios": classRatios,
          "classification": ["cases": classifyCases, "in_plane": "\(classifyInPlane.0),\(classifyInPlane.1)", "cohort_seed": classifySeed,
-                            "size": classifierSize, "epochs": classifierEpochs, "batch": classifierBatch, "lr": classifierLR, "dropout": classifierDropout, "folds": folds,
+                            "size": classifierSize, "epochs": classifierEpochs, "batch": classifierBatch, "lr": classifierLR, "dropout": classifierDropout, "slicing": ["window": slicing.window.rawValue, "margin_mm": slicing.marginMM], "folds": folds,
                             "bootstrap_replicates": replicates,
                             "note": "reduced from the paper's 299 px / 80 epochs (and dropout 0.5) to fit a 2-core CPU; `classify` itself keeps 299 px / 80 epochs / 0.5"]]
     }

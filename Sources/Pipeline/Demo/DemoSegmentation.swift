@@ -50,7 +50,7 @@ struct DemoSegmentation {
 
     /// The real scans: the SSL model's liver DSC against their masks (liver = predicted liver ∪ tumour, as the masks
     /// include any lesion) and a `run` report for each. A missing folder is reported, not skipped silently.
-    func realScans(weights: URL, classifier: (model: InceptionV3, size: Int), backend: Backend, say: (String) -> Void) throws
+    func realScans(weights: URL, classifier: (model: InceptionV3, size: Int, slicing: SliceSettings), backend: Backend, say: (String) -> Void) throws
         -> (json: Any, reports: [URL])
     {
         let pairs = [("abdomen-ce-ct.nii.gz", "abdomen-ce-liver.nii.gz"), ("wholebody-ct.nii.gz", "wholebody-liver.nii.gz")]
@@ -66,7 +66,7 @@ struct DemoSegmentation {
             let s = try segmenter.segment(url)
             let dir = options.out.appendingPathComponent("real").appendingPathComponent(NIfTI.stem(ct) ?? ct)
             let report = try CaseReport.run(ct: url, segmentation: s, classifier: classifier.model, size: classifier.size, backend: backend,
-                                            into: dir)
+                                            slicing: classifier.slicing, into: dir)
             reports.append(dir)
             let gt = try NIfTI.read(root.appendingPathComponent(liver)).volume
             let m = try SegmentationMetrics.compute(gt: gt.values.map { $0 == 1 }, pred: s.mask.values.map { $0 >= 1 },

@@ -32,7 +32,8 @@ public struct CaseReport {
                       tumourClassNames[k], p[k], needsReview ? ", flagged for review" : "")
     }
 
-    public init(ct: URL, mask: Volume, classifier: InceptionV3, size: Int, backend: Backend, window: SliceWindow, reviewBelow: Double) throws {
+    /// `slicing`: how the classifier's training slices were cut (`ClassifierWeights.slicing`).
+    public init(ct: URL, mask: Volume, classifier: InceptionV3, size: Int, backend: Backend, slicing: SliceSettings, reviewBelow: Double) throws {
         self.reviewBelow = reviewBelow
         let voxelML = mask.spacing.reduce(1, *) / 1000
         let image = try Preprocessing.orient(try NIfTI.read(ct).volume), labels = try Preprocessing.orient(mask)
@@ -40,7 +41,7 @@ public struct CaseReport {
         let s = labels.shape
         let (ids, sizes) = ConnectedComponents.label(labels.values.map { Int($0.rounded()) == 2 }, shape: s)
         tumourML = sizes.map { Double($0) * voxelML }.sorted(by: >)
-        guard let slices = try TumourSlices.extract(ct: image, label: labels, window: window) else { return }
+        guard let slices = try TumourSlices.extract(ct: image, label: labels, window: slicing.window, marginMM: slicing.marginMM) else { return }
         // Longest axial diameter of the largest tumour: the farthest pair of its voxel centres in its largest slice.
         let id = Int32(slices.largest + 1), z = slices.centreSlice, sp = labels.spacing
         var points: [(Double, Double)] = []
@@ -100,18 +101,18 @@ public struct CaseReport {
     }
 
     /// Segments `ct`, reports on it and writes mask.nii.gz, report.json, report.md, key_slice.png and gradcam.png into `dir`.
-    public static func run(ct: URL, segmenter: Segmenter, classifier: InceptionV3, size: Int, backend: Backend, window: SliceWindow = .auto,
+    public static func run(ct: URL, segmenter: Segmenter, classifier: InceptionV3, size: Int, backend: Backend, slicing: SliceSettings,
                            reviewBelow: Double = 0.6, into dir: URL) throws -> CaseReport {
-        try run(ct: ct, segmentation: try segmenter.segment(ct), classifier: classifier, size: size, backend: backend, window: window,
+        try run(ct: ct, segmentation: try segmenter.segment(ct), classifier: classifier, size: size, backend: backend, slicing: slicing,
                 reviewBelow: reviewBelow, into: dir)
     }
 
     /// The same for a CT already segmented.
     public static func run(ct: URL, segmentation s: ScanSegmentation, classifier: InceptionV3, size: Int, backend: Backend,
-                           window: SliceWindow = .auto, reviewBelow: Double = 0.6, into dir: URL) throws -> CaseReport {
+                           slicing: SliceSettings, reviewBelow: Double = 0.6, into dir: URL) throws -> CaseReport {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try NIfTI.write(s.mask, to: dir.appendingPathComponent("mask.nii.gz"), as: .uint8, like: s.header)
-        let report = try CaseReport(ct: ct, mask: s.mask, classifier: classifier, size: size, backend: backend, window: window,
+        let report = try CaseReport(ct: ct, mask: s.mask, classifier: classifier, size: size, backend: backend, slicing: slicing,
                                     reviewBelow: reviewBelow)
         try report.write(to: dir, name: NIfTI.stem(ct.lastPathComponent) ?? ct.lastPathComponent)
         return report
