@@ -152,6 +152,15 @@ final class SSLStudyTests: XCTestCase {
             let positives = try XCTUnwrap(p["test_tumour_tokens"] as? Int)
             XCTAssertTrue(positives > 0 && positives < 2 * 4 * 128, "crops drawn around tumours hold tumour and other tokens: \(positives)")
         }
+        // The numbers in the JSON are the scores (a per-case value, an interval around its estimate).
+        let scores = try JSONDecoder().decode(SSLStudy.Scores.self, from: Data(contentsOf: seed.appendingPathComponent("ssl/scores.json")))
+        let perCase = try XCTUnwrap((ssl["per_case"] as? [String: Any])?[scores.cases[0]] as? [String: Any])
+        XCTAssertEqual(perCase["liver_dice"] as? Double, scores.liverDice[0])
+        let tumour = try XCTUnwrap((json["estimates"] as? [String: Any])?["tumor_dice"] as? [String: Any])
+        for v in ["baseline", "ssl", "ssl_minus_baseline"] {
+            let e = try XCTUnwrap(tumour[v] as? [String: Any]), ci = try XCTUnwrap(e["ci95"] as? [Double]), value = try XCTUnwrap(e["value"] as? Double)
+            XCTAssertTrue(ci[0] <= value && value <= ci[1], "\(v): \(value) outside \(ci)")
+        }
         let pretraining = try XCTUnwrap(seeds[0]["pretraining"] as? [String: Any])
         XCTAssertEqual(pretraining["steps"] as? Int, 3, "3 volumes × 2 samples in batches of 2")
         XCTAssertNotNil(pretraining["flip"]); XCTAssertNotNil(pretraining["contrast"]); XCTAssertNotNil(pretraining["inpaint"])

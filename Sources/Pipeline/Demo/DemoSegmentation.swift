@@ -71,7 +71,7 @@ struct DemoSegmentation {
             let gt = try NIfTI.read(root.appendingPathComponent(liver)).volume
             let m = try SegmentationMetrics.compute(gt: gt.values.map { $0 == 1 }, pred: s.mask.values.map { $0 >= 1 },
                                                     shape: gt.shape, spacing: gt.spacing)
-            rows[ct] = ["liver_dice": finite(m.dice), "liver_hd95": finite(m.hd95), "liver_ml_predicted": s.volumeML(1) + s.volumeML(2),
+            rows[ct] = ["liver_dice": jsonNumber(m.dice), "liver_hd95": jsonNumber(m.hd95), "liver_ml_predicted": s.volumeML(1) + s.volumeML(2),
                         "tumor_ml_predicted": s.volumeML(2), "report": dir.path]
             say(String(format: "real scan %@: liver DSC %.4f, HD95 %.1f mm (mask by TotalSegmentator); %@", ct, m.dice, m.hd95, report.summary))
         }

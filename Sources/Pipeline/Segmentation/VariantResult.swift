@@ -20,7 +20,7 @@ public struct VariantResult {
     public var json: [String: Any] {
         var r: [String: Any] = ["cases": perCase.count]
         for (k, n) in [(1, "liver"), (2, "tumor")] {
-            r["\(n)_dice"] = finite(mean(k, \.dice)); r["\(n)_iou"] = finite(mean(k, \.iou)); r["\(n)_hd95"] = finite(mean(k, \.hd95))
+            r["\(n)_dice"] = jsonNumber(mean(k, \.dice)); r["\(n)_iou"] = jsonNumber(mean(k, \.iou)); r["\(n)_hd95"] = jsonNumber(mean(k, \.hd95))
         }
         return r
     }
@@ -33,7 +33,9 @@ public struct VariantResult {
     public static let header = "| variant | liver DSC | liver IoU | liver HD95 (mm) | tumor DSC | tumor IoU | tumor HD95 (mm) |\n|---|---|---|---|---|---|---|"
 }
 
-public func finite(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
+/// A number for JSON: NaN and ±inf become null. (Not named `finite`: Glibc's `finite(double) -> Int32` would win in
+/// some literal contexts and write 1.)
+public func jsonNumber(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
 
 /// Segments `cases` with `weights` into `predictions/` and scores them against their labels.
 public func segmentAndScore(name: String, weights: URL, cases: [CaseEntry], predictions: URL, backend: Backend) throws -> VariantResult {

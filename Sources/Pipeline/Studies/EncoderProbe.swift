@@ -29,7 +29,7 @@ public struct EncoderProbe {
         public var auc: Double
         public var trainTokens: Int, trainPositives: Int, testTokens: Int, testPositives: Int
         public var json: [String: Any] {
-            ["auc": finite(auc), "train_tokens": trainTokens, "train_tumour_tokens": trainPositives, "test_tokens": testTokens,
+            ["auc": jsonNumber(auc), "train_tokens": trainTokens, "train_tumour_tokens": trainPositives, "test_tokens": testTokens,
              "test_tumour_tokens": testPositives]
         }
     }

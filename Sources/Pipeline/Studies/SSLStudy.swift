@@ -222,7 +222,7 @@ public struct SSLStudy {
             let values = records.compactMap { ($0[task] as? NSNumber)?.doubleValue }
             guard values.count == records.count, !values.isEmpty else { continue }
             out[task] = ["first": nanMean(Array(values.prefix(tenth))), "last": nanMean(Array(values.suffix(tenth))),
-                         "chance": finite(chance)] as [String: Any]
+                         "chance": jsonNumber(chance)] as [String: Any]
         }
         return out
     }
@@ -245,7 +245,7 @@ public struct SSLStudy {
         var sslBetterTumor: Int, cases: Int
 
         var json: [String: Any] {
-            func e(_ x: Estimate) -> [String: Any] { ["value": finite(x.value), "ci95": [finite(x.low), finite(x.high)]] }
+            func e(_ x: Estimate) -> [String: Any] { ["value": jsonNumber(x.value), "ci95": [jsonNumber(x.low), jsonNumber(x.high)]] }
             return ["liver_dice": ["baseline": e(liver.baseline), "ssl": e(liver.ssl), "ssl_minus_baseline": e(liver.difference)],
                     "tumor_dice": ["baseline": e(tumor.baseline), "ssl": e(tumor.ssl), "ssl_minus_baseline": e(tumor.difference)],
                     "ssl_better_tumor": "\(sslBetterTumor) of \(cases) (seed, case) pairs",
@@ -269,9 +269,9 @@ public struct SSLStudy {
     }
 
     static func json(_ s: Scores, change: Double) -> [String: Any] {
-        ["liver_dice": finite(nanMean(s.liverDice)), "tumor_dice": finite(nanMean(s.tumorDice)), "encoder_change": finite(change),
+        ["liver_dice": jsonNumber(nanMean(s.liverDice)), "tumor_dice": jsonNumber(nanMean(s.tumorDice)), "encoder_change": jsonNumber(change),
          "per_case": Dictionary(uniqueKeysWithValues: s.cases.indices.map { i in
-             (s.cases[i], ["liver_dice": finite(s.liverDice[i]), "tumor_dice": finite(s.tumorDice[i])])
+             (s.cases[i], ["liver_dice": jsonNumber(s.liverDice[i]), "tumor_dice": jsonNumber(s.tumorDice[i])])
          })]
     }
 
