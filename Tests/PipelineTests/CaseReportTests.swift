@@ -27,14 +27,19 @@ final class CaseReportTests: XCTestCase {
         return (Volume(shape: s, values: ct, affine: affine), Volume(shape: s, values: mask, affine: affine))
     }
 
-    func testReportOnAKnownPhantom() throws {
-        let dir = try temporaryFolder("case-report")
-        defer { try? FileManager.default.removeItem(at: dir) }
+    /// The phantom's CT written into `dir` as ct.nii.gz, and an untrained classifier on the CPU backend.
+    func fixture(in dir: URL) throws -> (url: URL, mask: Volume, backend: CPUBackend, classifier: InceptionV3) {
         let (ct, mask) = phantom()
         let url = dir.appendingPathComponent("ct.nii.gz")
         try NIfTI.write(ct, to: url)
         let backend = CPUBackend()
-        let classifier = try InceptionV3(classes: 3, auxLogits: false, head: .mlp(dropout: 0.5), backend: backend, seed: 1)
+        return (url, mask, backend, try InceptionV3(classes: 3, auxLogits: false, head: .mlp(dropout: 0.5), backend: backend, seed: 1))
+    }
+
+    func testReportOnAKnownPhantom() throws {
+        let dir = try temporaryFolder("case-report")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (url, mask, backend, classifier) = try fixture(in: dir)
         let report = try CaseReport(ct: url, mask: mask, classifier: classifier, size: 75, backend: backend, slicing: SliceSettings(), reviewBelow: 1.0)
 
         let voxelML = 2.0 / 1000
@@ -65,11 +70,7 @@ final class CaseReportTests: XCTestCase {
     func testReportCutsSlicesAsTheClassifierWasTrained() throws {
         let dir = try temporaryFolder("case-report-slicing")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (ct, mask) = phantom()
-        let url = dir.appendingPathComponent("ct.nii.gz")
-        try NIfTI.write(ct, to: url)
-        let backend = CPUBackend()
-        let classifier = try InceptionV3(classes: 3, auxLogits: false, head: .mlp(dropout: 0.5), backend: backend, seed: 1)
+        let (url, mask, backend, classifier) = try fixture(in: dir)
         let wide = SliceSettings(window: .none, marginMM: 6)
         func cut(_ s: SliceSettings) throws -> [[Float]] {
             let image = try Preprocessing.orient(try NIfTI.read(url).volume), labels = try Preprocessing.orient(mask)
@@ -96,13 +97,9 @@ final class CaseReportTests: XCTestCase {
     func testNoTumourMeansNoType() throws {
         let dir = try temporaryFolder("case-report-none")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (ct, phantomMask) = phantom()
+        let (url, phantomMask, backend, classifier) = try fixture(in: dir)
         var mask = phantomMask
         mask.values = mask.values.map { min($0, 1) }
-        let url = dir.appendingPathComponent("ct.nii.gz")
-        try NIfTI.write(ct, to: url)
-        let backend = CPUBackend()
-        let classifier = try InceptionV3(classes: 3, auxLogits: false, head: .mlp(dropout: 0.5), backend: backend, seed: 1)
         let report = try CaseReport(ct: url, mask: mask, classifier: classifier, size: 75, backend: backend, slicing: SliceSettings(), reviewBelow: 0.6)
         XCTAssertNil(report.probabilities)
         XCTAssertTrue(report.tumourML.isEmpty)
